@@ -1,0 +1,33 @@
+// Bundles the CLI into dist/ with esbuild: one entry, lazily loaded chunks per heavy command,
+// so `thv registry list` starts without parsing fastify or the OAuth stack.
+import { build } from 'esbuild';
+import { rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+await rm(join(root, 'dist'), { recursive: true, force: true });
+// Extra entry points (e.g. the detached workload supervisor) are built when their source exists.
+const entryPoints = { thv: 'src/cli/main.ts' };
+for (const [name, file] of Object.entries({ supervisor: 'src/workloads/supervisor-main.ts' })) {
+  if (existsSync(join(root, file))) entryPoints[name] = file;
+}
+await build({
+  absWorkingDir: root,
+  entryPoints,
+  outdir: 'dist',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  // Native or optional modules stay external; everything else is bundled for start-up speed.
+  external: ['@napi-rs/keyring', 'pino-pretty', 'thread-stream'],
+  banner: {
+    js: "import { createRequire as __thvCreateRequire } from 'node:module'; const require = __thvCreateRequire(import.meta.url);",
+  },
+  loader: { '.json': 'json' },
+});

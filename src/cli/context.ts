@@ -1,0 +1,38 @@
+import { resolvePaths, type Paths } from '../core/paths.js';
+
+/**
+ * What a command may touch, as one object (pnpm's command contexts): tests and the API build their
+ * own. Human output goes to `out`, everything else to `err`.
+ */
+export interface CliContext {
+  env: NodeJS.ProcessEnv;
+  paths: Paths;
+  out: (text: string) => void;
+  err: (text: string) => void;
+  stdoutIsTTY: boolean;
+  stderrIsTTY: boolean;
+  stdinIsTTY: boolean;
+  columns: number;
+  debug: boolean;
+}
+
+export function processContext(): CliContext {
+  return {
+    env: process.env,
+    paths: resolvePaths(process.env),
+    out: (text) => void process.stdout.write(text),
+    err: (text) => void process.stderr.write(text),
+    stdoutIsTTY: Boolean(process.stdout.isTTY),
+    stderrIsTTY: Boolean(process.stderr.isTTY),
+    stdinIsTTY: Boolean(process.stdin.isTTY),
+    columns: process.stdout.columns || Number(process.env.COLUMNS) || 120,
+    debug: false,
+  };
+}
+
+/** SPEC §4: a command may start a browser flow only when a person is at a terminal. */
+export function isInteractive(ctx: CliContext): boolean {
+  const flag = ctx.env.TOOLHIVE_NON_INTERACTIVE;
+  if (flag !== undefined && flag !== '' && flag !== '0' && flag !== 'false') return false;
+  return ctx.stdinIsTTY && ctx.stderrIsTTY;
+}
