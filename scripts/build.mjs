@@ -27,7 +27,15 @@ await build({
   // Native or optional modules stay external; everything else is bundled for start-up speed.
   external: ['@napi-rs/keyring', 'pino-pretty', 'thread-stream'],
   banner: {
-    js: "import { createRequire as __thvCreateRequire } from 'node:module'; const require = __thvCreateRequire(import.meta.url);",
+    // Bundled CommonJS dependencies expect these names.
+    js: [
+      "import { createRequire as __thvCreateRequire } from 'node:module';",
+      "import { fileURLToPath as __thvFileURLToPath } from 'node:url';",
+      "import { dirname as __thvDirname } from 'node:path';",
+      'const require = __thvCreateRequire(import.meta.url);',
+      'const __filename = __thvFileURLToPath(import.meta.url);',
+      'const __dirname = __thvDirname(__filename);',
+    ].join(' '),
   },
   loader: { '.json': 'json' },
 });

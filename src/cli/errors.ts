@@ -53,6 +53,9 @@ export function renderError(err: unknown, debug: boolean): { text: string; exitC
   const message = inner instanceof Error ? inner.message : String(inner);
   const hint = inner instanceof ThvError ? inner.hint : undefined;
   let text = `Error: ${doing ? `failed to ${doing}: ` : ''}${message}${hint ? `: ${hint}` : ''}\n`;
+  // The first line stays exactly as documented; the underlying reason follows on its own line.
+  const cause = inner instanceof ThvError && inner.cause instanceof Error ? inner.cause.message : undefined;
+  if (cause && cause !== message) text += `  cause: ${cause}\n`;
   if (debug && inner instanceof Error) {
     text += `${inner.stack ?? ''}\n`;
     let cause = inner.cause;

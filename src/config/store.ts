@@ -19,7 +19,8 @@ export class ConfigStore {
   async update(change: (draft: Config) => Config | void): Promise<Config> {
     return withFileLock(this.file, async () => {
       const current = await this.load();
-      const next = change(structuredClone(current)) ?? current;
+      const draft = structuredClone(current);
+      const next = change(draft) ?? draft;
       const checked = this.validate(next);
       await writeFileAtomic(this.file, stringify(checked));
       return checked;

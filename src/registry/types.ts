@@ -26,6 +26,8 @@ export interface PackageRef {
   version?: string;
   runtime_hint?: string;
   transport?: string;
+  /** Fixed package arguments (server.json packageArguments with a value), in command-line order. */
+  args?: string[];
 }
 
 export interface ServerMetadataBlock {

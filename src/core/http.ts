@@ -1,0 +1,71 @@
+import { ThvError, redactUrl } from './errors.js';
+
+/**
+ * Reads a response body through a byte limit, so a misbehaving server cannot exhaust memory.
+ * Over the limit, the stream is cancelled and `onOverflow` decides the error (or the text is cut
+ * when `truncate` is set, as for error bodies).
+ */
+export async function readBodyLimited(
+  res: Response,
+  limit: number,
+  options: { truncate?: boolean } = {},
+): Promise<string> {
+  const declared = Number(res.headers.get('content-length'));
+  if (!options.truncate && Number.isFinite(declared) && declared > limit) {
+    await res.body?.cancel().catch(() => undefined);
+    throw tooLarge(res.url, limit);
+  }
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      if (!options.truncate) throw tooLarge(res.url, limit);
+      chunks.push(value.subarray(0, value.byteLength - (size - limit)));
+      break;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function tooLarge(url: string, limit: number): ThvError {
+  return new ThvError(
+    'registry_invalid_response',
+    `the response from ${redactUrl(url)} is larger than the ${Math.round(limit / 1024 / 1024)} MiB limit`,
+  );
+}
+
+/** True for failures that say nothing about credentials: the network or the server is unwell. */
+export function isNetworkError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if (err.name === 'TimeoutError' || err.name === 'AbortError') return true;
+  if (err instanceof TypeError && /fetch failed|terminated|network/i.test(err.message)) return true;
+  const code = (err as { code?: string }).code ?? (err.cause as { code?: string } | undefined)?.code;
+  return typeof code === 'string' && /^(ECONN|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|UND_ERR)/.test(code);
+}
+
+/** A short, safe description of a network failure: "connection refused (ECONNREFUSED)". */
+export function describeNetworkError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause as { code?: string; message?: string } | undefined;
+  const code = (err as { code?: string }).code ?? cause?.code;
+  const words: Record<string, string> = {
+    ECONNREFUSED: 'connection refused',
+    ECONNRESET: 'connection reset',
+    ENOTFOUND: 'host not found',
+    EAI_AGAIN: 'DNS lookup failed',
+    ETIMEDOUT: 'timed out',
+    UND_ERR_SOCKET: 'connection closed',
+    UND_ERR_HEADERS_TIMEOUT: 'timed out waiting for headers',
+    UND_ERR_BODY_TIMEOUT: 'timed out reading the body',
+  };
+  if (err.name === 'TimeoutError') return 'timed out';
+  if (code) return `${words[code] ?? 'network error'} (${code})`;
+  return cause?.message ?? err.message;
+}

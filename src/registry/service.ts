@@ -1,0 +1,236 @@
+import { resolve as resolvePath } from 'node:path';
+import { systemClock, type Clock } from '../core/clock.js';
+import { ThvError } from '../core/errors.js';
+import type { Paths } from '../core/paths.js';
+import { ConfigStore } from '../config/store.js';
+import type { Config } from '../config/schema.js';
+import { registryIdentity } from '../auth/registry-identity.js';
+import { CachingProvider } from './cache.js';
+import { assertPublicRegistryUrl, detectRegistryKind } from './detect.js';
+import { findServer, searchServers } from './resolve.js';
+import { ApiProvider } from './providers/api.js';
+import { EmbeddedProvider } from './providers/embedded.js';
+import { FileProvider } from './providers/file.js';
+import type { RegistryProvider } from './providers/provider.js';
+import { UrlProvider } from './providers/url.js';
+import type { CatalogServer, RegistryListing, StaleMarker } from './types.js';
+
+export interface RegistryServiceDeps {
+  paths: Paths;
+  env: NodeJS.ProcessEnv;
+  /** May a browser flow be started to get a token? False for the API and for non-TTY processes. */
+  interactive: boolean;
+  fetch?: typeof fetch;
+  clock?: Clock;
+  /** Progress of a paginated fetch (servers so far), for a TTY progress line. */
+  onProgress?: (fetched: number) => void;
+  /** Where the OAuth flow prints the authorization URL (stderr in the CLI). */
+  err?: (text: string) => void;
+  opener?: (url: string) => Promise<void>;
+}
+
+export type AuthStatus = 'none' | 'configured' | 'authenticated';
+
+export interface RegistryInfo {
+  name: 'default';
+  type: 'embedded' | 'file' | 'url' | 'api';
+  source: string;
+  auth_status: AuthStatus;
+  auth_type: 'oauth' | 'bearer' | '';
+  auth_config?: { issuer?: string; client_id?: string; audience?: string; scopes?: string[] };
+  last_updated?: string;
+}
+
+export interface SetRegistryInput {
+  /** A path or URL whose kind is detected (the CLI's `set-registry <url-or-path>`). */
+  location?: string;
+  url?: string;
+  apiUrl?: string;
+  localPath?: string;
+  allowPrivateIp?: boolean;
+  auth?: { issuer: string; clientId: string; audience?: string; scopes?: string[]; callbackPort?: number };
+}
+
+interface ActiveSource {
+  key: string;
+  provider: RegistryProvider;
+  cache?: CachingProvider;
+}
+
+/**
+ * The one registry service behind `thv registry …`, `thv search`, `thv run <name>` and the REST
+ * API. It picks the provider from config by SPEC §3 priority and keeps it (with its in-memory
+ * cache) for as long as the configuration stays the same.
+ */
+export class RegistryService {
+  readonly configStore: ConfigStore;
+  private readonly clock: Clock;
+  private active: ActiveSource | undefined;
+
+  constructor(private readonly deps: RegistryServiceDeps) {
+    this.configStore = new ConfigStore(deps.paths.configFile);
+    this.clock = deps.clock ?? systemClock;
+  }
+
+  async list(opts: { refresh?: boolean } = {}): Promise<RegistryListing> {
+    const { provider, cache } = await this.source();
+    if (cache) {
+      const result = await cache.list(opts);
+      return { catalog: result.catalog, source: provider.source, ...(result.stale ? { stale: result.stale } : {}) };
+    }
+    return { catalog: await provider.fetchCatalog(), source: provider.source };
+  }
+
+  async getServer(name: string, opts: { refresh?: boolean } = {}): Promise<{ server: CatalogServer; stale?: StaleMarker }> {
+    const listing = await this.list(opts);
+    return { server: findServer(listing.catalog, name), ...(listing.stale ? { stale: listing.stale } : {}) };
+  }
+
+  async search(query: string, opts: { refresh?: boolean } = {}): Promise<{ servers: CatalogServer[]; stale?: StaleMarker }> {
+    const listing = await this.list(opts);
+    return { servers: searchServers(listing.catalog, query), ...(listing.stale ? { stale: listing.stale } : {}) };
+  }
+
+  async info(): Promise<RegistryInfo> {
+    const config = await this.configStore.load();
+    const { provider } = await this.source(config);
+    const auth = config.registry_auth;
+    const authType = auth?.type ?? '';
+    const info: RegistryInfo = {
+      name: 'default',
+      type: provider.kind,
+      source: provider.source,
+      auth_status: authType ? await this.authStatus(config) : 'none',
+      auth_type: authType,
+    };
+    if (authType === 'oauth' && auth?.oauth) {
+      const { issuer, client_id, audience, scopes } = auth.oauth;
+      info.auth_config = { issuer, client_id, audience, scopes };
+    }
+    return info;
+  }
+
+  async setRegistry(input: SetRegistryInput): Promise<void> {
+    const target = await this.resolveTarget(input);
+    let authSettings: Config['registry_auth'] | undefined;
+    if (input.auth) {
+      const { validateRegistryAuthSettings } = await import('../auth/registry-settings.js');
+      authSettings = await validateRegistryAuthSettings(input.auth, { fetch: this.deps.fetch });
+    }
+    await this.configStore.update((config) => {
+      const before = registryIdentity(config);
+      delete config.registry_url;
+      delete config.registry_api_url;
+      delete config.local_registry_path;
+      if (target.kind === 'api') config.registry_api_url = target.value;
+      else if (target.kind === 'url') config.registry_url = target.value;
+      else config.local_registry_path = target.value;
+      if (input.allowPrivateIp) config.allow_private_registry_ip = true;
+      else delete config.allow_private_registry_ip;
+      if (authSettings) config.registry_auth = authSettings;
+      else if (before !== registryIdentity(config) && config.registry_auth?.oauth) {
+        // Tokens belong to the old registry; the settings stay for the user to reuse or replace.
+        delete config.registry_auth.oauth.cached_refresh_token_ref;
+        delete config.registry_auth.oauth.cached_token_expiry;
+      }
+    });
+    this.active = undefined;
+  }
+
+  async unsetRegistry(): Promise<void> {
+    await this.configStore.update((config) => {
+      delete config.registry_url;
+      delete config.registry_api_url;
+      delete config.local_registry_path;
+      delete config.allow_private_registry_ip;
+      delete config.registry_auth;
+    });
+    this.active = undefined;
+  }
+
+  /** Drops the in-memory copy and the disk cache of the current registry (used by logout). */
+  async clearCache(): Promise<void> {
+    const { cache } = await this.source();
+    await cache?.clear();
+  }
+
+  private async authStatus(config: Config): Promise<AuthStatus> {
+    const { registryAuthStatus } = await import('../auth/registry-auth.js');
+    return registryAuthStatus(this.authDeps(config));
+  }
+
+  private authDeps(config: Config) {
+    return {
+      config,
+      configStore: this.configStore,
+      paths: this.deps.paths,
+      env: this.deps.env,
+      interactive: this.deps.interactive,
+      clock: this.clock,
+      ...(this.deps.fetch ? { fetch: this.deps.fetch } : {}),
+      ...(this.deps.err ? { err: this.deps.err } : {}),
+      ...(this.deps.opener ? { opener: this.deps.opener } : {}),
+    };
+  }
+
+  private async resolveTarget(input: SetRegistryInput): Promise<{ kind: 'api' | 'url' | 'file'; value: string }> {
+    const given = [input.location, input.url, input.apiUrl, input.localPath].filter((v) => v !== undefined && v !== '');
+    if (given.length !== 1) throw new ThvError('bad_request', 'give exactly one registry location (a URL or a file path)');
+    if (input.localPath !== undefined || (input.location !== undefined && !/^https?:\/\//i.test(input.location))) {
+      const path = resolvePath(input.localPath ?? input.location!);
+      await new FileProvider(path).fetchCatalog();
+      return { kind: 'file', value: path };
+    }
+    const url = (input.url ?? input.apiUrl ?? input.location)!;
+    try {
+      new URL(url);
+    } catch {
+      throw new ThvError('bad_request', `\`${url}\` is not a valid URL`);
+    }
+    await assertPublicRegistryUrl(url, Boolean(input.allowPrivateIp));
+    if (input.apiUrl) return { kind: 'api', value: url.replace(/\/+$/, '') };
+    if (input.url) return { kind: 'url', value: url };
+    const kind = await detectRegistryKind(url, this.deps.fetch);
+    return { kind: kind === 'file' ? 'url' : kind, value: kind === 'api' ? url.replace(/\/+$/, '') : url };
+  }
+
+  private async source(loaded?: Config): Promise<ActiveSource> {
+    const config = loaded ?? (await this.configStore.load());
+    const key = JSON.stringify([config.registry_api_url, config.registry_url, config.local_registry_path, config.registry_auth?.type]);
+    if (this.active?.key === key) return this.active;
+    this.active = { key, ...(await this.buildSource(config)) };
+    return this.active;
+  }
+
+  private async buildSource(config: Config): Promise<Omit<ActiveSource, 'key'>> {
+    const remote = config.registry_api_url || config.registry_url;
+    if (!remote) {
+      if (config.local_registry_path) return { provider: new FileProvider(config.local_registry_path) };
+      return { provider: new EmbeddedProvider() };
+    }
+    const headers = await this.authHeaders(config);
+    const provider: RegistryProvider = config.registry_api_url
+      ? new ApiProvider({
+          baseUrl: config.registry_api_url,
+          headers,
+          ...(this.deps.fetch ? { fetch: this.deps.fetch } : {}),
+          ...(this.deps.onProgress ? { onProgress: this.deps.onProgress } : {}),
+        })
+      : new UrlProvider(config.registry_url!, { headers, ...(this.deps.fetch ? { fetch: this.deps.fetch } : {}) });
+    const cache = new CachingProvider(provider, {
+      file: this.deps.paths.registryCacheFile(registryIdentity(config)!),
+      cacheDir: this.deps.paths.cacheDir,
+      clock: this.clock,
+    });
+    return { provider, cache };
+  }
+
+  /** The Authorization header source; the OAuth stack is loaded only when auth is configured. */
+  private async authHeaders(config: Config): Promise<() => Promise<Record<string, string>>> {
+    if (!config.registry_auth?.type) return async () => ({});
+    const { createRegistryAuthorizer } = await import('../auth/registry-auth.js');
+    const authorizer = createRegistryAuthorizer(this.authDeps(config));
+    if (!authorizer) return async () => ({});
+    return async () => ({ Authorization: await authorizer.authorizationHeader() });
+  }
+}
