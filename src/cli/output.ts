@@ -1,7 +1,8 @@
 /** Renders rows as a plain-text table that fits `width` columns, cutting the last column first. */
 export function renderTable(headers: string[], rows: string[][], width: number): string {
   const cols = headers.length;
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const widths = headers.map((h) => h.length);
+  for (const row of rows) for (let i = 0; i < cols; i++) widths[i] = Math.max(widths[i]!, (row[i] ?? '').length);
   const fixed = widths.slice(0, -1).reduce((a, b) => a + b + 2, 0);
   const lastMax = Math.max(headers[cols - 1]!.length, width - fixed);
   widths[cols - 1] = Math.min(widths[cols - 1]!, lastMax);

@@ -2,7 +2,7 @@ import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import { RegistryAuthRequiredError, RegistryHTTPError, ThvError, describeError } from '../core/errors.js';
-import { fileMtimeMs, readFileIfExists, writeJsonAtomic } from '../core/files.js';
+import { fileMtimeMs, readFileIfExists, writeFileAtomic } from '../core/files.js';
 import { describeNetworkError, isNetworkError } from '../core/http.js';
 import { log } from '../core/log.js';
 import type { RegistryProvider } from './providers/provider.js';
@@ -108,7 +108,8 @@ export class CachingProvider {
   private async writeDisk(catalog: Catalog): Promise<void> {
     const body: DiskFormat = { format: 1, source: this.inner.source, catalog };
     try {
-      await writeJsonAtomic(this.options.file, body);
+      // Compact JSON: the cache is read on every warm start, and its size is parse time.
+      await writeFileAtomic(this.options.file, JSON.stringify(body));
       await pruneCacheDir(this.options.cacheDir, this.options.file);
     } catch (err) {
       // A cache that cannot be written costs speed, not correctness.
