@@ -24,8 +24,9 @@ await build({
   target: 'node20',
   sourcemap: 'linked',
   logLevel: 'warning',
-  // Native or optional modules stay external; everything else is bundled for start-up speed.
-  external: ['@napi-rs/keyring', 'pino-pretty', 'thread-stream'],
+  // Native or optional modules stay external, and pino, which log.ts loads only when a line is
+  // written; everything else is bundled for start-up speed.
+  external: ['@napi-rs/keyring', 'pino', 'pino-pretty', 'thread-stream'],
   banner: {
     // Bundled CommonJS dependencies expect these names.
     js: [

@@ -1,7 +1,18 @@
-import { pino, type Logger as PinoLogger, type DestinationStream } from 'pino';
+import { createRequire } from 'node:module';
+import type { DestinationStream, Logger as PinoLogger } from 'pino';
 
-export type Logger = PinoLogger;
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+/** The logging surface thv code uses; backed by pino, which is loaded only when a line is written. */
+export interface Logger {
+  readonly level: LogLevel;
+  debug(obj: object | string, msg?: string): void;
+  info(obj: object | string, msg?: string): void;
+  warn(obj: object | string, msg?: string): void;
+  error(obj: object | string, msg?: string): void;
+  fatal(obj: object | string, msg?: string): void;
+  child(bindings: Record<string, unknown>): Logger;
+}
 
 /** Field names whose values are never written, whatever object they appear in. */
 const SECRET_KEYS = [
@@ -10,18 +21,26 @@ const SECRET_KEYS = [
   'clientSecret', 'authorization', 'Authorization', 'cookie', 'value',
 ];
 const REDACT_PATHS = [...SECRET_KEYS, ...SECRET_KEYS.map((k) => `*.${k}`), 'req.headers.authorization', 'req.headers.cookie'];
+const RANK: Record<LogLevel | 'fatal', number> = { debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
+
+type PinoModule = typeof import('pino');
+let pinoModule: PinoModule | undefined;
+/** pino costs ~20 ms to load; a CLI run that logs nothing at its level never pays it. */
+function loadPino(): PinoModule {
+  pinoModule ??= createRequire(import.meta.url)('pino') as PinoModule;
+  return pinoModule;
+}
 
 /** Renders pino's JSON lines as `level: message key=value` for people reading a terminal or log. */
-function humanLines(write: (line: string) => void): DestinationStream {
+function humanLines(write: (line: string) => void, labels: Record<number, string>): DestinationStream {
   return {
     write(chunk: string) {
       try {
         const { level, msg, time: _time, pid: _pid, hostname: _host, ...rest } = JSON.parse(chunk) as Record<string, unknown>;
-        const name = pino.levels.labels[level as number] ?? 'log';
         const fields = Object.entries(rest)
           .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
           .join(' ');
-        write(`${name}: ${String(msg ?? '')}${fields ? ` ${fields}` : ''}\n`);
+        write(`${labels[level as number] ?? 'log'}: ${String(msg ?? '')}${fields ? ` ${fields}` : ''}\n`);
       } catch {
         write(chunk);
       }
@@ -37,17 +56,53 @@ export interface LoggerOptions {
   write?: (line: string) => void;
 }
 
+class LazyLogger implements Logger {
+  private real: PinoLogger | undefined;
+
+  constructor(
+    readonly level: LogLevel,
+    private readonly make: () => PinoLogger,
+  ) {}
+
+  debug(obj: object | string, msg?: string) {
+    this.emit('debug', obj, msg);
+  }
+  info(obj: object | string, msg?: string) {
+    this.emit('info', obj, msg);
+  }
+  warn(obj: object | string, msg?: string) {
+    this.emit('warn', obj, msg);
+  }
+  error(obj: object | string, msg?: string) {
+    this.emit('error', obj, msg);
+  }
+  fatal(obj: object | string, msg?: string) {
+    this.emit('fatal', obj, msg);
+  }
+  child(bindings: Record<string, unknown>): Logger {
+    return new LazyLogger(this.level, () => this.pino().child(bindings));
+  }
+
+  private pino(): PinoLogger {
+    this.real ??= this.make();
+    return this.real;
+  }
+
+  private emit(level: Exclude<LogLevel, 'silent'> | 'fatal', obj: object | string, msg?: string) {
+    if (RANK[level] < RANK[this.level]) return;
+    if (typeof obj === 'string') this.pino()[level](obj);
+    else this.pino()[level](obj, msg);
+  }
+}
+
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const write = options.write ?? ((line: string) => void process.stderr.write(line));
-  const dest: DestinationStream = options.format === 'json' ? { write } : humanLines(write);
-  return pino(
-    {
-      level: options.level ?? 'warn',
-      redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
-      base: undefined,
-    },
-    dest,
-  );
+  const level = options.level ?? 'warn';
+  return new LazyLogger(level, () => {
+    const { pino } = loadPino();
+    const write = options.write ?? ((line: string) => void process.stderr.write(line));
+    const dest: DestinationStream = options.format === 'json' ? { write } : humanLines(write, pino.levels.labels);
+    return pino({ level, redact: { paths: REDACT_PATHS, censor: '[REDACTED]' }, base: undefined }, dest);
+  });
 }
 
 let current: Logger | undefined;

@@ -5,6 +5,7 @@ import { renderJson, renderTable } from '../output.js';
 import { isRemoteServer, type CatalogServer } from '../../registry/types.js';
 import { badRequest } from '../../core/errors.js';
 import { cliRegistryService, warnIfStale } from './registry-shared.js';
+import { registerRegistryAuthCommands } from './registry-auth.js';
 
 interface FormatOpts {
   format: string;
@@ -26,7 +27,9 @@ export function registerRegistryCommands(program: Command, ctx: CliContext): voi
         const listing = await service.list({ refresh: Boolean(opts.refresh) }).finally(done);
         warnIfStale(ctx, listing.source, listing.stale);
         const servers = [...listing.catalog.servers, ...listing.catalog.remote_servers].sort((a, b) => a.name.localeCompare(b.name));
-        ctx.out(format === 'json' ? renderJson(servers) : renderServerTable(servers, ctx.columns));
+        if (format === 'json') ctx.out(renderJson(servers));
+        else if (servers.length === 0) ctx.err(`The registry ${listing.source} has no servers thv can run.\n`);
+        else ctx.out(renderServerTable(servers, ctx.columns));
       }),
     );
 
@@ -64,11 +67,8 @@ export function registerRegistryCommands(program: Command, ctx: CliContext): voi
       }),
     );
 
-  for (const extend of registryExtensions) extend(registry, ctx);
+  registerRegistryAuthCommands(registry, ctx);
 }
-
-/** Other command files add subcommands to `thv registry` (login, logout) through this list. */
-export const registryExtensions: Array<(registry: Command, ctx: CliContext) => void> = [];
 
 export function registerSearchCommand(program: Command, ctx: CliContext): void {
   program
