@@ -9,8 +9,10 @@ export interface SecretsCapabilities {
   canList: boolean;
 }
 
+export type SecretsProviderType = 'encrypted' | 'environment';
+
 export interface SecretsProvider {
-  readonly type: 'encrypted' | 'environment';
+  readonly type: SecretsProviderType;
   readonly capabilities: SecretsCapabilities;
   /** The value, or undefined when no such secret exists. */
   get(name: string): Promise<string | undefined>;
@@ -18,6 +20,12 @@ export interface SecretsProvider {
   /** Removes the secret; removing one that does not exist is not an error. */
   delete(name: string): Promise<void>;
   list(): Promise<string[]>;
+  /**
+   * Makes sure the store can be used now (for the encrypted store: obtains the password and checks
+   * it against the file), so a command fails before it consumes input. Providers that need
+   * nothing leave it out.
+   */
+  unlock?(): Promise<void>;
 }
 
 /** Internal scopes: keys are stored as `__thv_<scope>_<name>` and hidden from the user's view. */

@@ -1,6 +1,11 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { registerVersionCommand } from './version.js';
+import { registerServeCommand } from './serve.js';
+import { registerRegistryCommands, registerSearchCommand } from './registry.js';
+import { registerConfigCommands } from './config.js';
+import { registerSecretCommands } from './secret.js';
+import { registerWorkloadCommands } from './workloads.js';
 
 /**
  * Every command group, one file each. Keep registration cheap: command files import their services
@@ -8,4 +13,10 @@ import { registerVersionCommand } from './version.js';
  */
 export const COMMAND_GROUPS: Array<(program: Command, ctx: CliContext) => void> = [
   registerVersionCommand,
+  registerServeCommand,
+  registerRegistryCommands,
+  registerSearchCommand,
+  registerConfigCommands,
+  registerSecretCommands,
+  registerWorkloadCommands,
 ];

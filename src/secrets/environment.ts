@@ -1,0 +1,45 @@
+import { ThvError } from '../core/errors.js';
+import { assertSecretName } from './names.js';
+import type { SecretsCapabilities, SecretsProvider } from './provider.js';
+
+export const SECRET_ENV_PREFIX = 'TOOLHIVE_SECRET_';
+
+/**
+ * The `environment` provider: read-only, each secret is `TOOLHIVE_SECRET_<NAME>` in the environment
+ * thv was started with (CI, containers). Changing one is the job of whoever sets the environment.
+ */
+export class EnvironmentSecretsProvider implements SecretsProvider {
+  readonly type = 'environment' as const;
+  readonly capabilities: SecretsCapabilities = { canRead: true, canWrite: false, canDelete: false, canList: true };
+
+  constructor(private readonly env: NodeJS.ProcessEnv) {}
+
+  async get(name: string): Promise<string | undefined> {
+    assertSecretName(name);
+    return this.env[`${SECRET_ENV_PREFIX}${name}`];
+  }
+
+  async list(): Promise<string[]> {
+    return Object.keys(this.env)
+      .filter((key) => key.startsWith(SECRET_ENV_PREFIX) && key.length > SECRET_ENV_PREFIX.length && this.env[key] !== undefined)
+      .map((key) => key.slice(SECRET_ENV_PREFIX.length))
+      .sort();
+  }
+
+  async set(name: string): Promise<void> {
+    assertSecretName(name);
+    throw readOnlyProviderError('environment', 'set', name);
+  }
+
+  async delete(name: string): Promise<void> {
+    assertSecretName(name);
+    throw readOnlyProviderError('environment', 'delete', name);
+  }
+}
+
+/** What a command says when the configured provider cannot be written. */
+export function readOnlyProviderError(type: string, action: 'set' | 'delete', name: string): ThvError {
+  return new ThvError('bad_request', `the ${type} secrets provider is read-only: cannot ${action} ${name}`, {
+    hint: `Set or unset ${SECRET_ENV_PREFIX}${name} in the environment instead, or run \`thv secret setup --provider encrypted\` to keep secrets in an encrypted file.`,
+  });
+}
