@@ -244,3 +244,23 @@ describe('config', () => {
     expect(result.stderr).toContain('--allow-private-ip');
   });
 });
+
+describe('progress', () => {
+  it('on a terminal, fetching an API registry page by page shows progress on stderr', async () => {
+    const { runThvInPty } = await import('../fixtures/pty.js');
+    const registry = await startRegistryServer({ servers: makeServers(250), pageSize: 100 });
+    try {
+      expect((await runThv(['config', 'set-registry', registry.url, '--allow-private-ip'], home)).code).toBe(0);
+      const session = runThvInPty(['registry', 'list', '--format', 'json'], home.env);
+      const { code, output } = await session.exit;
+      expect(code).toBe(0);
+      expect(output).toContain('\rFetching registry… 100 servers');
+      expect(output).toContain('\rFetching registry… 250 servers');
+      // without a terminal there is no progress line
+      const plain = await runThv(['registry', 'list', '--refresh', '--format', 'json'], home);
+      expect(plain.stderr).toBe('');
+    } finally {
+      await registry.close();
+    }
+  });
+});

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolvePaths } from '../../src/core/paths.js';
 import { EncryptedSecretsProvider } from '../../src/secrets/encrypted.js';
 import { makeTempHome, runThv, type TempHome } from '../fixtures/cli.js';
-import { runThvInPty } from './pty.js';
+import { runThvInPty } from '../fixtures/pty.js';
 
 // End to end: the built CLI as a child process without a TTY, XDG folders in a temp dir.
 const PASSWORD = { TOOLHIVE_SECRETS_PASSWORD: 'correct horse battery staple' };
