@@ -1,7 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { THV_BIN } from '../test/fixtures/cli.js';
+import { THV_BIN, makeTempHome } from '../test/fixtures/cli.js';
 import { makeServers, startRegistryServer } from '../test/fixtures/registry-server.js';
 import { compare, report, timeProcess } from './harness.js';
 
@@ -9,15 +6,8 @@ const SERVERS = 10_000;
 
 /** SPEC §10: warm `registry list` vs process start, and a cold 10,000-server paginated fetch. */
 export async function benchRegistry(runs = 15): Promise<void> {
-  const root = await mkdtemp(join(tmpdir(), 'thv-bench-'));
-  const env = {
-    PATH: process.env.PATH,
-    HOME: root,
-    XDG_CONFIG_HOME: join(root, 'config'),
-    XDG_STATE_HOME: join(root, 'state'),
-    XDG_DATA_HOME: join(root, 'data'),
-    XDG_CACHE_HOME: join(root, 'cache'),
-  };
+  const home = await makeTempHome();
+  const env = home.env;
   const registry = await startRegistryServer({ servers: makeServers(SERVERS), pageSize: 100 });
   try {
     const thv = (...args: string[]) => timeProcess(process.execPath, [THV_BIN, ...args], env);
@@ -46,6 +36,6 @@ export async function benchRegistry(runs = 15): Promise<void> {
     });
   } finally {
     await registry.close();
-    await rm(root, { recursive: true, force: true });
+    await home.cleanup();
   }
 }
