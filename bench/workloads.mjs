@@ -1,0 +1,291 @@
+#!/usr/bin/env node
+// Workload benchmarks (SPEC §10): `tools/call` latency (p50/p99) and requests/s for the same stdio
+// fixture called directly, through thv's stdio bridge and through supergateway; a streamable-HTTP
+// fixture called directly and through thv's remote proxy; and the memory each running workload adds.
+// Runs the built CLI (`npm run build` first) against a throwaway XDG home. Nothing leaves 127.0.0.1.
+//
+//   node bench/workloads.mjs [--json]   (or `npm run bench workloads`)      BENCH_CALLS (default 2000), BENCH_CONCURRENCY (16), BENCH_WORKLOADS (5)
+import { spawn, execFile } from 'node:child_process';
+import http from 'node:http';
+import { mkdtemp, rm, readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { setMaxListeners } from 'node:events';
+import { promisify } from 'node:util';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const THV = join(root, 'bin', 'thv.js');
+const STDIO_FIXTURE = join(root, 'test', 'fixtures', 'mcp-stdio-server.mjs');
+const HTTP_FIXTURE = join(root, 'test', 'fixtures', 'mcp-http-server.mjs');
+const SUPERGATEWAY = join(root, 'node_modules', 'supergateway', 'dist', 'index.js');
+const CALLS = Number(process.env.BENCH_CALLS ?? 2000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const WORKLOADS = Number(process.env.BENCH_WORKLOADS ?? 5);
+const run = promisify(execFile);
+
+/** The workloads suite of `npm run bench` (bench/run.ts); also runnable alone. */
+export async function benchWorkloads({ json = false } = {}) {
+  // The SDK's HTTP client adds one abort listener per request to a shared signal; not our leak.
+  setMaxListeners(0);
+  const home = await mkdtemp(join(tmpdir(), 'thv-bench-'));
+  const env = {
+    ...process.env,
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, 'config'),
+    XDG_STATE_HOME: join(home, 'state'),
+    XDG_DATA_HOME: join(home, 'data'),
+    XDG_CACHE_HOME: join(home, 'cache'),
+    TOOLHIVE_NO_KEYRING: '1',
+  };
+  const thv = async (...args) => (await run(process.execPath, [THV, ...args], { env })).stdout;
+  const urlOf = (stdout) => /(http:\/\/127\.0\.0\.1:\d+\/\S*)/.exec(stdout)[1];
+  const children = [];
+
+  function percentile(sorted, p) {
+    return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+  }
+
+  async function connect(transport) {
+    const client = new Client({ name: 'thv-bench', version: '1.0.0' });
+    await client.connect(transport);
+    return client;
+  }
+
+  /** Sequential calls for latency, then `CONCURRENCY` callers on one session for throughput. */
+  async function measure(client) {
+    const call = () => client.callTool({ name: 'echo', arguments: { text: 'bench' } });
+    for (let i = 0; i < Math.min(200, CALLS); i++) await call();
+    const times = [];
+    for (let i = 0; i < CALLS; i++) {
+      const t = process.hrtime.bigint();
+      await call();
+      times.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+    times.sort((a, b) => a - b);
+    let remaining = CALLS * 2;
+    const start = process.hrtime.bigint();
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (remaining-- > 0) await call();
+      }),
+    );
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    await client.close();
+    return { p50: percentile(times, 50), p99: percentile(times, 99), rps: (CALLS * 2) / seconds };
+  }
+
+  async function freePort() {
+    const server = createServer();
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address();
+    await new Promise((r) => server.close(r));
+    return port;
+  }
+
+  async function waitUntilConnectable(url, timeoutMs = 15_000) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        await fetch(url, { method: 'GET', signal: AbortSignal.timeout(500) }).then((r) => r.body?.cancel());
+        return;
+      } catch {
+        if (Date.now() > deadline) throw new Error(`${url} did not come up`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  }
+
+  /** Resident, proportional and unique (private) memory of a process, in MB, from /proc. */
+  async function memoryOf(pid) {
+    try {
+      const text = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8');
+      const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0);
+      return { rss: kb('Rss') / 1024, pss: kb('Pss') / 1024, uss: (kb('Private_Clean') + kb('Private_Dirty')) / 1024 };
+    } catch {
+      const { stdout } = await run('ps', ['-o', 'rss=', '-p', String(pid)]);
+      const rss = Number(stdout.trim()) / 1024;
+      return { rss, pss: rss, uss: rss };
+    }
+  }
+
+  /** A minimal JSON-RPC client without the SDK, so the figures show the server side, not the client. */
+  function rawStdioClient() {
+    const child = spawn(process.execPath, [STDIO_FIXTURE], { stdio: ['pipe', 'pipe', 'ignore'] });
+    children.push(child);
+    const pending = new Map();
+    let buffer = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk) => {
+      buffer += chunk;
+      let nl;
+      while ((nl = buffer.indexOf('\n')) !== -1) {
+        const msg = JSON.parse(buffer.slice(0, nl));
+        buffer = buffer.slice(nl + 1);
+        pending.get(msg.id)?.(msg);
+        pending.delete(msg.id);
+      }
+    });
+    let id = 0;
+    const request = (method, params) =>
+      new Promise((resolveMsg) => {
+        const n = ++id;
+        pending.set(n, resolveMsg);
+        child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id: n, method, params })}\n`);
+      });
+    return {
+      init: async () => {
+        await request('initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } });
+        child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n`);
+      },
+      call: () => request('tools/call', { name: 'echo', arguments: { text: 'bench' } }),
+      close: async () => child.kill(),
+    };
+  }
+
+  function rawHttpClient(url) {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+    const target = new URL(url);
+    let session;
+    let id = 0;
+    const post = (body) =>
+      new Promise((resolveMsg, reject) => {
+        const payload = JSON.stringify(body);
+        const req = http.request(
+          {
+            host: target.hostname,
+            port: target.port,
+            path: target.pathname,
+            method: 'POST',
+            agent,
+            headers: {
+              'content-type': 'application/json',
+              accept: 'application/json, text/event-stream',
+              'content-length': Buffer.byteLength(payload),
+              ...(session ? { 'mcp-session-id': session } : {}),
+            },
+          },
+          (res) => {
+            session ??= res.headers['mcp-session-id'];
+            let text = '';
+            res.setEncoding('utf8').on('data', (d) => (text += d));
+            res.on('end', () => {
+              if (!text) return resolveMsg(undefined);
+              const json = text.startsWith('{') || text.startsWith('[') ? text : text.split('\n').filter((l) => l.startsWith('data:')).pop().slice(5);
+              resolveMsg(JSON.parse(json));
+            });
+          },
+        );
+        req.on('error', reject);
+        req.end(payload);
+      });
+    return {
+      init: async () => {
+        await post({ jsonrpc: '2.0', id: ++id, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+        await post({ jsonrpc: '2.0', method: 'notifications/initialized' });
+      },
+      call: () => post({ jsonrpc: '2.0', id: ++id, method: 'tools/call', params: { name: 'echo', arguments: { text: 'bench' } } }),
+      close: async () => agent.destroy(),
+    };
+  }
+
+  async function measureRaw(client) {
+    await client.init();
+    const result = await measure({ callTool: () => client.call(), close: () => client.close() });
+    return result;
+  }
+
+  const results = {};
+  try {
+    // stdio: direct, through the bridge, through supergateway.
+    results.stdioDirect = await measure(await connect(new StdioClientTransport({ command: process.execPath, args: [STDIO_FIXTURE], stderr: 'ignore' })));
+
+    const bridgeUrl = urlOf(await thv('run', '--name', 'bench-bridge', '--', process.execPath, STDIO_FIXTURE));
+    results.stdioBridge = await measure(await connect(new StreamableHTTPClientTransport(new URL(bridgeUrl))));
+
+    const sgPort = await freePort();
+    const sg = spawn(
+      process.execPath,
+      [SUPERGATEWAY, '--stdio', `${process.execPath} ${STDIO_FIXTURE}`, '--outputTransport', 'streamableHttp', '--stateful', '--port', String(sgPort), '--logLevel', 'none'],
+      { stdio: 'ignore' },
+    );
+    children.push(sg);
+    const sgUrl = `http://127.0.0.1:${sgPort}/mcp`;
+    await waitUntilConnectable(sgUrl);
+    results.supergateway = await measure(await connect(new StreamableHTTPClientTransport(new URL(sgUrl))));
+
+    // streamable HTTP: direct, through the remote proxy.
+    const upstream = spawn(process.execPath, [HTTP_FIXTURE], { stdio: ['ignore', 'pipe', 'ignore'] });
+    children.push(upstream);
+    const upstreamUrl = await new Promise((resolveUrl, reject) => {
+      upstream.stdout.setEncoding('utf8').once('data', (d) => resolveUrl(d.trim()));
+      upstream.once('exit', () => reject(new Error('the HTTP fixture exited')));
+    });
+    results.httpDirect = await measure(await connect(new StreamableHTTPClientTransport(new URL(upstreamUrl))));
+    const proxyUrl = urlOf(await thv('run', upstreamUrl, '--name', 'bench-remote'));
+    results.remoteProxy = await measure(await connect(new StreamableHTTPClientTransport(new URL(proxyUrl))));
+
+    // Memory: WORKLOADS more stdio workloads; what each adds is its supervisor (the server itself is
+    // the same process with or without thv).
+    const supervisors = [];
+    for (let i = 0; i < WORKLOADS; i++) {
+      await thv('run', '--name', `bench-mem-${i}`, '--', process.execPath, STDIO_FIXTURE);
+      const status = JSON.parse(await thv('status', `bench-mem-${i}`, '--format', 'json'));
+      supervisors.push(status.process_id);
+    }
+    // Let start-up garbage settle.
+    await new Promise((r) => setTimeout(r, 1000));
+    const mems = await Promise.all(supervisors.map(memoryOf));
+    const avg = (key) => mems.reduce((a, m) => a + m[key], 0) / mems.length;
+    results.memoryPerWorkload = { rssMB: avg('rss'), pssMB: avg('pss'), ussMB: avg('uss'), workloads: WORKLOADS };
+
+    results.raw = {
+      stdioDirect: await measureRaw(rawStdioClient()),
+      stdioBridge: await measureRaw(rawHttpClient(bridgeUrl)),
+      supergateway: await measureRaw(rawHttpClient(sgUrl)),
+      httpDirect: await measureRaw(rawHttpClient(upstreamUrl)),
+      remoteProxy: await measureRaw(rawHttpClient(proxyUrl)),
+    };
+  } finally {
+    await thv('stop', '--all').catch(() => undefined);
+    for (const child of children) child.kill('SIGTERM');
+    await rm(home, { recursive: true, force: true });
+  }
+
+  if (json) {
+    process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+  } else {
+    const f = (n) => n.toFixed(3);
+    const line = (label, r, ref, refLabel) =>
+      `${label.padEnd(28)} p50 ${f(r.p50)} ms  p99 ${f(r.p99)} ms  ${r.rps.toFixed(0).padStart(6)} req/s` +
+      (ref ? `   vs ${refLabel}: p50 +${f(r.p50 - ref.p50)} ms, throughput x${(r.rps / ref.rps).toFixed(2)}` : '');
+    const out = [
+      `tools/call, ${CALLS} sequential calls (latency) and ${CALLS * 2} calls by ${CONCURRENCY} concurrent callers (throughput)`,
+      line('stdio direct (SDK stdio)', results.stdioDirect),
+      line('thv stdio bridge', results.stdioBridge, results.stdioDirect, 'direct'),
+      line('supergateway (stateful)', results.supergateway, results.stdioDirect, 'direct'),
+      `  bridge vs supergateway: p50 ${f(results.stdioBridge.p50)} vs ${f(results.supergateway.p50)} ms, throughput x${(results.stdioBridge.rps / results.supergateway.rps).toFixed(2)}`,
+      line('streamable HTTP direct', results.httpDirect),
+      line('thv remote proxy', results.remoteProxy, results.httpDirect, 'direct'),
+      'the same with a minimal raw JSON-RPC client (no SDK), which isolates the server-side cost:',
+      line('  stdio direct', results.raw.stdioDirect),
+      line('  thv stdio bridge', results.raw.stdioBridge, results.raw.stdioDirect, 'direct'),
+      line('  supergateway (stateful)', results.raw.supergateway, results.raw.stdioDirect, 'direct'),
+      `    bridge vs supergateway: p50 ${f(results.raw.stdioBridge.p50)} vs ${f(results.raw.supergateway.p50)} ms, throughput x${(results.raw.stdioBridge.rps / results.raw.supergateway.rps).toFixed(2)}`,
+      line('  streamable HTTP direct', results.raw.httpDirect),
+      line('  thv remote proxy', results.raw.remoteProxy, results.raw.httpDirect, 'direct'),
+      `memory per running workload (supervisor, average of ${results.memoryPerWorkload.workloads}): ` +
+        `unique ${results.memoryPerWorkload.ussMB.toFixed(1)} MB, proportional ${results.memoryPerWorkload.pssMB.toFixed(1)} MB, resident ${results.memoryPerWorkload.rssMB.toFixed(1)} MB`,
+      'goals: bridge overhead < 1 ms p50; throughput ahead of supergateway; < 25 MB per additional workload (unique memory)',
+    ];
+    process.stdout.write(`${out.join('\n')}\n`);
+  }
+  return results;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await benchWorkloads({ json: process.argv.includes('--json') });
+}

@@ -1,0 +1,18 @@
+import type { FastifyInstance } from 'fastify';
+import type { ApiDeps } from '../deps.js';
+import { registerSystemRoutes } from './system.js';
+import { registerRegistryRoutes } from './registry.js';
+import { registerRegistryAuthRoutes } from './registry-auth.js';
+import { registerWorkloadRoutes } from './workloads.js';
+import { registerGroupRoutes } from './groups.js';
+
+export type RouteModule = (app: FastifyInstance, deps: ApiDeps) => void | Promise<void>;
+
+/** Every route module of the API, one line each; the OpenAPI document is built from these. */
+export const ROUTE_MODULES: RouteModule[] = [
+  registerSystemRoutes,
+  registerRegistryAuthRoutes,
+  registerRegistryRoutes,
+  registerWorkloadRoutes,
+  registerGroupRoutes,
+];

@@ -1,0 +1,136 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { AddressInfo } from 'node:net';
+import { systemOpener } from '../auth/opener.js';
+import { log } from '../core/log.js';
+import { resolvePaths } from '../core/paths.js';
+import type { ApiDeps } from './deps.js';
+import { ApiError, forbidden, toApiError } from './errors.js';
+import { isAllowedHost } from './host-check.js';
+import { registerOpenApi } from './openapi.js';
+import { logRequests } from './request-log.js';
+import { ROUTE_MODULES } from './routes/index.js';
+
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+export const DEFAULT_API_HOST = '127.0.0.1';
+export const DEFAULT_API_PORT = 8080;
+
+export interface BuildOptions {
+  /** The address the server is (or will be) bound to; decides which Host headers are accepted. */
+  host?: string;
+}
+
+/**
+ * The API as a Fastify instance, not yet listening (tests and `--openapi` use it without a port).
+ * Every response, including errors from Fastify itself, is JSON `{code, message}` on failure.
+ */
+export async function buildApiServer(deps: ApiDeps, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const host = options.host ?? DEFAULT_API_HOST;
+  const logger = deps.logger ?? log();
+  const app = Fastify({
+    logger: false,
+    bodyLimit: BODY_LIMIT_BYTES,
+    return503OnClosing: true,
+    // Fastify's default would silently drop a misspelt key, so a typo in a PUT would reset the
+    // registry; refuse it instead. Type coercion stays on: query strings need it (`?all=true`).
+    ajv: { customOptions: { removeAdditional: false } },
+  });
+
+  app.addHook('onRequest', async (request) => {
+    const address = app.server.address() as AddressInfo | null;
+    const bound = address && typeof address === 'object' ? { host, port: address.port } : { host };
+    if (!isAllowedHost(request.headers.host, bound)) {
+      throw forbidden('the Host header does not name this server; requests must use the address the API is bound to');
+    }
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    // Responses describe local state and carry login URLs: nothing may cache or sniff them.
+    reply.header('cache-control', 'no-store');
+    reply.header('x-content-type-options', 'nosniff');
+  });
+  logRequests(app, logger);
+  acceptEmptyJsonBodies(app);
+
+  app.setErrorHandler(async (err, request, reply) => {
+    const { status, body, expected } = toApiError(err);
+    if (!expected) logger.error({ err, method: request.method, route: request.routeOptions.url }, 'api request failed');
+    return reply.status(status).type('application/json').send(body);
+  });
+  app.setNotFoundHandler(async (request) => {
+    throw new ApiError(404, 'not_found', `no route for ${request.method} ${request.url.split('?')[0]}`);
+  });
+
+  await registerOpenApi(app);
+  for (const register of ROUTE_MODULES) await register(app, deps);
+  await app.ready();
+  return app;
+}
+
+/**
+ * `PUT /registry/default` with an empty body resets the registry; Fastify would refuse an empty
+ * body sent as JSON, so the JSON parser treats it as "no body".
+ */
+function acceptEmptyJsonBodies(app: FastifyInstance): void {
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') {
+      done(null, undefined);
+      return;
+    }
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(new ApiError(400, 'bad_request', 'request body is not valid JSON'), undefined);
+    }
+  });
+}
+
+export interface StartOptions {
+  host?: string;
+  port?: number;
+  env?: NodeJS.ProcessEnv;
+  /** Overrides for tests; anything not given is built the way `thv serve` builds it. */
+  deps?: Partial<ApiDeps>;
+}
+
+export interface RunningApiServer {
+  app: FastifyInstance;
+  /** Base URL, e.g. `http://127.0.0.1:8080`. */
+  url: string;
+  host: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startApiServer(options: StartOptions = {}): Promise<RunningApiServer> {
+  const host = options.host ?? DEFAULT_API_HOST;
+  const port = options.port ?? DEFAULT_API_PORT;
+  const deps = await defaultDeps(options.env ?? process.env, options.deps);
+  const app = await buildApiServer(deps, { host });
+  await app.listen({ host, port });
+  const address = app.server.address() as AddressInfo;
+  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    app,
+    url: `http://${urlHost}:${address.port}`,
+    host,
+    port: address.port,
+    close: () => app.close(),
+  };
+}
+
+export async function defaultDeps(env: NodeJS.ProcessEnv, overrides: Partial<ApiDeps> = {}): Promise<ApiDeps> {
+  const paths = overrides.paths ?? resolvePaths(env);
+  const registry =
+    overrides.registry ??
+    new (await import('../registry/service.js')).RegistryService({
+      paths,
+      env,
+      // SPEC §4: the API never starts a browser flow or binds a callback port on its own.
+      interactive: false,
+      ...(overrides.fetch ? { fetch: overrides.fetch } : {}),
+      ...(overrides.clock ? { clock: overrides.clock } : {}),
+    });
+  // The opener reads BROWSER like the CLI's; it runs only when a client sends open_browser: true.
+  return { opener: systemOpener(env), ...overrides, paths, env, registry };
+}

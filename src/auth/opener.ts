@@ -1,0 +1,34 @@
+import { spawn } from 'node:child_process';
+import { log } from '../core/log.js';
+
+/** Shows a URL to the user in a browser. Swappable so tests and headless callers never open one. */
+export type UrlOpener = (url: string) => Promise<void>;
+
+/**
+ * `BROWSER`, when set, is a program run with the URL as its only argument (no shell, so the URL is
+ * never interpreted); otherwise the platform's opener. A missing opener is not fatal: the caller
+ * always prints the URL too.
+ */
+export function systemOpener(env: NodeJS.ProcessEnv): UrlOpener {
+  return async (url) => {
+    const [command, args] = openerCommand(env, url);
+    await new Promise<void>((resolve) => {
+      const child = spawn(command, args, { stdio: 'ignore', detached: true, env });
+      child.once('spawn', () => {
+        child.unref();
+        resolve();
+      });
+      child.once('error', (err) => {
+        log().warn({ opener: command, error: (err as NodeJS.ErrnoException).code ?? err.message }, 'could not open a browser; open the URL shown above');
+        resolve();
+      });
+    });
+  };
+}
+
+function openerCommand(env: NodeJS.ProcessEnv, url: string): [string, string[]] {
+  if (env.BROWSER) return [env.BROWSER, [url]];
+  if (process.platform === 'darwin') return ['open', [url]];
+  if (process.platform === 'win32') return ['rundll32', ['url.dll,FileProtocolHandler', url]];
+  return ['xdg-open', [url]];
+}

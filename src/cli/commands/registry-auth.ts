@@ -1,0 +1,87 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import type { CliContext } from '../context.js';
+import { failedTo } from '../errors.js';
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) throw new InvalidArgumentError('expected a port number (0 picks a free port)');
+  return port;
+}
+
+function parseScopes(value: string): string[] {
+  return value.split(/[\s,]+/).filter(Boolean);
+}
+
+interface LoginOptions {
+  registry?: string;
+  issuer?: string;
+  clientId?: string;
+  audience?: string;
+  scopes?: string[];
+  callbackPort?: number;
+}
+
+/** `thv registry login|logout`, added to the `registry` command group. */
+export function registerRegistryAuthCommands(registry: Command, ctx: CliContext): void {
+  registry
+    .command('login')
+    .description('Log in to the registry with OAuth/OIDC in a browser (stores the refresh token in the secrets store)')
+    .option('--registry <url>', 'the registry API URL to use (stored in the config)')
+    .option('--issuer <url>', 'the OIDC issuer URL (with --client-id; stored in the config)')
+    .option('--client-id <id>', 'the OAuth client id (with --issuer)')
+    .option('--audience <audience>', 'the audience to request a token for')
+    .option('--scopes <scopes>', 'comma-separated scopes (default openid,offline_access; offline_access is always added)', parseScopes)
+    .option('--callback-port <port>', 'the loopback port for the login callback (default 8666)', parsePort)
+    .action(async (opts: LoginOptions) => {
+      await failedTo('log in to the registry', async () => {
+        const { ConfigStore } = await import('../../config/store.js');
+        const { isInteractive } = await import('../context.js');
+        const { registryLogin } = await import('../../auth/registry-auth.js');
+        const configStore = new ConfigStore(ctx.paths.configFile);
+        await registryLogin({
+          config: await configStore.load(),
+          configStore,
+          paths: ctx.paths,
+          env: ctx.env,
+          // registryLogin runs the browser flow regardless: logging in is the user's explicit request.
+          // `interactive` only decides whether the secrets password may be prompted for.
+          interactive: isInteractive(ctx),
+          err: ctx.err,
+          overrides: {
+            ...(opts.registry !== undefined ? { registry: opts.registry } : {}),
+            ...(opts.issuer !== undefined ? { issuer: opts.issuer } : {}),
+            ...(opts.clientId !== undefined ? { clientId: opts.clientId } : {}),
+            ...(opts.audience !== undefined ? { audience: opts.audience } : {}),
+            ...(opts.scopes !== undefined ? { scopes: opts.scopes } : {}),
+            ...(opts.callbackPort !== undefined ? { callbackPort: opts.callbackPort } : {}),
+          },
+        });
+      });
+      ctx.out('Successfully logged in to the registry.\n');
+    });
+
+  registry
+    .command('logout')
+    .description('Log out of the registry: delete its stored tokens and cache, keeping the OAuth settings')
+    .action(async () => {
+      const result = await failedTo('log out of the registry', async () => {
+        const { ConfigStore } = await import('../../config/store.js');
+        const { isInteractive } = await import('../context.js');
+        const { registryLogout } = await import('../../auth/registry-auth.js');
+        const configStore = new ConfigStore(ctx.paths.configFile);
+        return registryLogout({
+          config: await configStore.load(),
+          configStore,
+          paths: ctx.paths,
+          env: ctx.env,
+          interactive: isInteractive(ctx),
+          err: ctx.err,
+        });
+      });
+      ctx.out(
+        result.removedTokens
+          ? `Logged out of the registry${result.revoked ? ' (the refresh token was revoked)' : ''}.\n`
+          : 'Logged out of the registry (no stored tokens were found).\n',
+      );
+    });
+}

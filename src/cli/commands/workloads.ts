@@ -1,0 +1,267 @@
+import { Option, type Command } from 'commander';
+import type { CliContext } from '../context.js';
+import { isInteractive } from '../context.js';
+import { failedTo } from '../errors.js';
+import { badRequest } from '../../core/errors.js';
+import { registerGroupCommands } from './groups.js';
+import { formatAge, renderJson, renderTable } from '../output.js';
+import type { WorkloadManager, RunRequest } from '../../workloads/manager.js';
+import type { WorkloadInfo } from '../../workloads/types.js';
+
+async function manager(ctx: CliContext): Promise<WorkloadManager> {
+  const { createWorkloadManager } = await import('../../workloads/service.js');
+  return createWorkloadManager({
+    paths: ctx.paths,
+    env: ctx.env,
+    interactive: isInteractive(ctx),
+    onStale: (stale) =>
+      ctx.err(`Warning: the registry could not be reached (${stale.error}); using data from ${formatAge(Date.now() - stale.fetchedAt)} ago.\n`),
+  });
+}
+
+interface RunOptions {
+  name?: string;
+  group: string;
+  transport?: 'stdio' | 'sse' | 'streamable-http';
+  proxyPort?: string;
+  host: string;
+  env: string[];
+  secret: string[];
+  remoteHeader: string[];
+  foreground?: boolean;
+  remoteAuth?: boolean;
+  remoteAuthIssuer?: string;
+  remoteAuthClientId?: string;
+  remoteAuthClientSecret?: string;
+  remoteAuthClientSecretFile?: string;
+  remoteAuthScopes?: string;
+  remoteAuthResource?: string;
+  remoteAuthCallbackPort?: string;
+  remoteAuthSkipBrowser?: boolean;
+  remoteAuthTimeout?: string;
+  remoteAuthBearerToken?: string;
+  remoteAuthBearerTokenFile?: string;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export function registerWorkloadCommands(program: Command, ctx: CliContext): void {
+  registerGroupCommands(program, ctx);
+  program
+    .command('run')
+    .description('Run an MCP server: a registry name, npx://pkg[@ver], uvx://pkg[@ver], an http(s):// URL, or -- <command> [args]')
+    .argument('[target]', 'registry name, npx://…, uvx://… or URL')
+    .argument('[args...]', 'arguments for the server (after --)')
+    .option('--name <name>', 'workload name (derived from the target when not given)')
+    .option('--group <group>', 'group of the workload', 'default')
+    .addOption(new Option('--transport <transport>', 'stdio servers: endpoint to print (both are served); remotes: the upstream transport').choices(['stdio', 'sse', 'streamable-http']))
+    .option('--proxy-port <port>', 'port for clients (a free one when not given)')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('-e, --env <K=V>', 'environment variable for the server (repeatable)', collect, [])
+    .option('--secret <NAME,target=ENV>', 'secret from the secrets store as an environment variable (repeatable)', collect, [])
+    .option('--remote-header <Name: value>', 'header sent to a remote server with every request (repeatable)', collect, [])
+    .option('--foreground', 'run in this process instead of a detached supervisor')
+    .option('--remote-auth', 'authenticate to the remote server with OAuth')
+    .option('--remote-auth-issuer <url>', 'OAuth issuer of the remote server')
+    .option('--remote-auth-client-id <id>', 'OAuth client id')
+    .option('--remote-auth-client-secret <secret>', 'OAuth client secret (kept in the secrets store)')
+    .option('--remote-auth-client-secret-file <file>', 'file holding the OAuth client secret')
+    .option('--remote-auth-scopes <scopes>', 'comma-separated OAuth scopes')
+    .option('--remote-auth-resource <uri>', 'RFC 8707 resource indicator')
+    .option('--remote-auth-callback-port <port>', 'port of the OAuth callback', '8666')
+    .option('--remote-auth-skip-browser', 'print the authorization URL instead of opening a browser')
+    .option('--remote-auth-timeout <duration>', 'how long to wait for the browser flow')
+    .option('--remote-auth-bearer-token <token>', 'static bearer token (kept in the secrets store)')
+    .option('--remote-auth-bearer-token-file <file>', 'file holding a static bearer token')
+    .action(async (target: string | undefined, args: string[], opts: RunOptions, cmd: Command) => {
+      const { target: realTarget, command } = splitCommandLine(cmd, target, args);
+      const req: RunRequest = {
+        ...(realTarget !== undefined ? { target: realTarget } : {}),
+        command,
+        group: opts.group,
+        host: opts.host,
+        env: opts.env,
+        secrets: opts.secret,
+        headers: opts.remoteHeader,
+        cwd: process.cwd(),
+        ...(opts.name ? { name: opts.name } : {}),
+        ...(opts.transport ? { transport: opts.transport } : {}),
+        ...(opts.proxyPort !== undefined ? { proxyPort: parsePort(opts.proxyPort, '--proxy-port') } : {}),
+      };
+      const remoteAuth = remoteAuthInput(opts, cmd);
+      if (remoteAuth) req.remoteAuth = remoteAuth;
+      const workloads = await manager(ctx);
+      if (opts.foreground) {
+        await failedTo('run the workload', () => runForeground(ctx, workloads, req));
+        return;
+      }
+      const started = await failedTo('run the workload', () => workloads.run(req));
+      ctx.out(`MCP server "${started.name}" is running at ${started.url}\n`);
+    });
+
+  program
+    .command('list')
+    .alias('ls')
+    .description('List workloads (running and failed; --all adds stopped ones)')
+    .option('-a, --all', 'include stopped workloads')
+    .option('--group <group>', 'only workloads of this group')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (opts: { all?: boolean; group?: string; format: string }) => {
+      const workloads = await manager(ctx);
+      const list = await failedTo('list workloads', () => workloads.list({ all: Boolean(opts.all), ...(opts.group ? { group: opts.group } : {}) }));
+      if (opts.format === 'json') {
+        ctx.out(renderJson(list));
+        return;
+      }
+      if (list.length === 0) {
+        ctx.out(opts.all ? 'No MCP servers found\n' : 'No MCP servers running (use --all to see stopped ones)\n');
+        return;
+      }
+      ctx.out(
+        renderTable(
+          ['NAME', 'PACKAGE', 'STATUS', 'URL', 'PORT', 'GROUP', 'DETAILS'],
+          list.map((w) => [w.name, w.package, w.status, w.url, String(w.port), w.group, w.status_context]),
+          ctx.columns,
+        ),
+      );
+    });
+
+  program
+    .command('status')
+    .description('Show the status of a workload')
+    .argument('<name>')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (name: string, opts: { format: string }) => {
+      const workloads = await manager(ctx);
+      const info = await failedTo('get the workload status', () => workloads.status(name));
+      ctx.out(opts.format === 'json' ? renderJson(info) : describeWorkload(info));
+    });
+
+  program
+    .command('stop')
+    .description('Stop a workload, or all of them')
+    .argument('[name]')
+    .option('-a, --all', 'stop every running workload')
+    .option('--group <group>', 'with --all: only this group')
+    .action(async (name: string | undefined, opts: { all?: boolean; group?: string }) => {
+      const workloads = await manager(ctx);
+      if (opts.all) {
+        const stopped = await failedTo('stop workloads', () => workloads.stopAll(opts.group));
+        ctx.out(stopped.length ? stopped.map((n) => `Stopped ${n}\n`).join('') : 'No workloads were running\n');
+        return;
+      }
+      if (!name) throw usage('give a workload name or --all');
+      const { wasRunning } = await failedTo(`stop ${name}`, () => workloads.stop(name));
+      ctx.out(wasRunning ? `Stopped ${name}\n` : `${name} was not running\n`);
+    });
+
+  for (const verb of ['start', 'restart'] as const) {
+    program
+      .command(verb)
+      .description(verb === 'start' ? 'Start a stopped workload' : 'Stop and start a workload')
+      .argument('<name>')
+      .action(async (name: string) => {
+        const workloads = await manager(ctx);
+        const started = await failedTo(`${verb} ${name}`, () => (verb === 'start' ? workloads.start(name) : workloads.restart(name).then((r) => ({ ...r, alreadyRunning: false }))));
+        ctx.out(started.alreadyRunning ? `${name} is already running at ${started.url}\n` : `MCP server "${name}" is running at ${started.url}\n`);
+      });
+  }
+
+  program
+    .command('rm')
+    .description('Stop a workload and delete its configuration, status and logs')
+    .argument('<names...>')
+    .action(async (names: string[]) => {
+      const workloads = await manager(ctx);
+      for (const name of names) {
+        await failedTo(`remove ${name}`, () => workloads.remove(name));
+        ctx.out(`Removed ${name}\n`);
+      }
+    });
+
+  program
+    .command('logs')
+    .description('Print the log of a workload')
+    .argument('<name>')
+    .option('-f, --follow', 'keep printing new lines')
+    .action(async (name: string, opts: { follow?: boolean }) => {
+      const workloads = await manager(ctx);
+      await failedTo(`read the logs of ${name}`, () => workloads.runConfigs.get(name));
+      const { printLog } = await import('../../workloads/logs.js');
+      await printLog(workloads.logFile(name), { follow: Boolean(opts.follow), write: ctx.out });
+    });
+}
+
+async function runForeground(ctx: CliContext, workloads: WorkloadManager, req: RunRequest): Promise<void> {
+  const config = await workloads.create(req);
+  const { log } = await import('../../core/log.js');
+  const supervisor = await workloads.startInProcess(config.name, log());
+  ctx.out(`MCP server "${config.name}" is running at ${supervisor.url} (press Ctrl+C to stop)\n`);
+  const stop = () => void supervisor.stop();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  await supervisor.done;
+}
+
+/**
+ * `thv run -- node server.js` has no target: everything after `--` is the command. `thv run
+ * npx://pkg -- --flag` has one, and the rest are arguments. Commander merges both into operands, so
+ * the raw arguments tell where `--` was.
+ */
+function splitCommandLine(cmd: Command, target: string | undefined, args: string[]): { target: string | undefined; command: string[] } {
+  let root: Command = cmd;
+  while (root.parent) root = root.parent;
+  const raw = (root as unknown as { rawArgs?: string[] }).rawArgs ?? [];
+  const dashes = raw.indexOf('--');
+  const operands = target === undefined ? [] : [target, ...args];
+  if (dashes === -1) return { target, command: args };
+  const after = raw.slice(dashes + 1);
+  const before = operands.slice(0, Math.max(0, operands.length - after.length));
+  if (before.length > 1) throw usage(`unexpected arguments before --: ${before.slice(1).join(' ')}`);
+  return { target: before[0], command: after };
+}
+
+function remoteAuthInput(opts: RunOptions, cmd: Command): RunRequest['remoteAuth'] {
+  const given = Object.keys(opts).some((k) => k.startsWith('remoteAuth') && cmd.getOptionValueSource(k) === 'cli');
+  if (!given) return undefined;
+  return {
+    ...(opts.remoteAuth ? { enabled: true } : {}),
+    ...(opts.remoteAuthIssuer ? { issuer: opts.remoteAuthIssuer } : {}),
+    ...(opts.remoteAuthClientId ? { clientId: opts.remoteAuthClientId } : {}),
+    ...(opts.remoteAuthClientSecret ? { clientSecret: opts.remoteAuthClientSecret } : {}),
+    ...(opts.remoteAuthClientSecretFile ? { clientSecretFile: opts.remoteAuthClientSecretFile } : {}),
+    ...(opts.remoteAuthScopes ? { scopes: opts.remoteAuthScopes.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+    ...(opts.remoteAuthResource ? { resource: opts.remoteAuthResource } : {}),
+    ...(opts.remoteAuthCallbackPort ? { callbackPort: parsePort(opts.remoteAuthCallbackPort, '--remote-auth-callback-port') } : {}),
+    ...(opts.remoteAuthSkipBrowser ? { skipBrowser: true } : {}),
+    ...(opts.remoteAuthTimeout ? { timeout: opts.remoteAuthTimeout } : {}),
+    ...(opts.remoteAuthBearerToken ? { bearerToken: opts.remoteAuthBearerToken } : {}),
+    ...(opts.remoteAuthBearerTokenFile ? { bearerTokenFile: opts.remoteAuthBearerTokenFile } : {}),
+  };
+}
+
+function parsePort(value: string, flag: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port < 1 || port > 65535) throw usage(`${flag} ${value} is not a port number (1-65535)`);
+  return port;
+}
+
+function usage(message: string): Error {
+  return badRequest(message, 'Run `thv run --help` for usage.');
+}
+
+function describeWorkload(w: WorkloadInfo): string {
+  const rows: Array<[string, string]> = [
+    ['Name', w.name],
+    ['Status', w.status],
+    ['Details', w.status_context || '-'],
+    ['URL', w.url],
+    ['Port', String(w.port)],
+    ['Package', w.package],
+    ['Transport', w.transport_type],
+    ['Group', w.group],
+    ['Created', w.created_at],
+    ['Supervisor PID', w.process_id ? String(w.process_id) : '-'],
+  ];
+  return rows.map(([k, v]) => `${`${k}:`.padEnd(16)}${v}\n`).join('');
+}

@@ -1,0 +1,168 @@
+import http, { type IncomingMessage, type ServerResponse, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
+import https from 'node:https';
+import type { Logger } from '../core/log.js';
+import { redactUrl } from '../core/errors.js';
+import { AuthRetryingError, type UpstreamCredentials } from './upstream-credentials.js';
+import { readBodyBuffer, BodyTooLargeError } from './body.js';
+
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+/** Headers that describe one hop and must not be forwarded (RFC 9110 §7.6.1), plus the client's credentials. */
+const DROPPED_REQUEST_HEADERS = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'content-length',
+  // The client's token is for thv, never for the remote: the workload's own credentials are injected.
+  'authorization',
+  'cookie',
+]);
+const DROPPED_RESPONSE_HEADERS = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'trailer',
+  // A client that saw the remote's challenge would start its own OAuth flow, which thv would strip anyway.
+  'www-authenticate',
+  'set-cookie',
+]);
+
+export interface HttpProxyOptions {
+  /** The remote MCP URL; its origin receives every request, the client's path is kept. */
+  target: string;
+  /** Extra headers for every upstream request (configured with the workload). */
+  headers?: Record<string, string>;
+  credentials?: UpstreamCredentials;
+  log: Logger;
+}
+
+/**
+ * A streaming reverse proxy for one remote MCP server: bodies are never buffered on the way back (SSE
+ * events pass through as they arrive); request bodies are buffered (MCP messages are small) so a
+ * request can be replayed once after the credentials were refreshed on a 401.
+ */
+export class HttpProxy {
+  private readonly target: URL;
+  private readonly agent: http.Agent;
+  private readonly request: typeof http.request;
+
+  constructor(private readonly options: HttpProxyOptions) {
+    this.target = new URL(options.target);
+    const isHttps = this.target.protocol === 'https:';
+    this.agent = isHttps ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+    this.request = isHttps ? https.request : http.request;
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let body: Buffer | undefined;
+    if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'DELETE') {
+      try {
+        body = await readBodyBuffer(req, MAX_BODY_BYTES);
+      } catch (err) {
+        if (err instanceof BodyTooLargeError) sendError(res, 413, 'request body too large');
+        else res.destroy();
+        return;
+      }
+    }
+    await this.forward(req, res, body, true);
+  }
+
+  private async forward(req: IncomingMessage, res: ServerResponse, body: Buffer | undefined, mayRetry: boolean): Promise<void> {
+    let extra: Record<string, string>;
+    try {
+      extra = this.options.credentials ? await this.options.credentials.headers() : {};
+    } catch (err) {
+      if (err instanceof AuthRetryingError) {
+        sendError(res, 503, err.message, { 'retry-after': String(Math.max(1, Math.ceil(err.retryAfterSeconds))) });
+        return;
+      }
+      this.options.log.warn({ err: (err as Error).message }, 'no credentials for the remote server');
+      sendError(res, 401, `no credentials for the remote server: ${(err as Error).message}`);
+      return;
+    }
+    const headers = upstreamHeaders(req.headers, this.target, { ...this.options.headers, ...extra }, body);
+    const upstream = this.request({
+      protocol: this.target.protocol,
+      hostname: this.target.hostname.replace(/^\[|\]$/g, ''),
+      port: this.target.port || undefined,
+      method: req.method,
+      path: req.url ?? '/',
+      headers,
+      agent: this.agent,
+    });
+    const onClientGone = () => upstream.destroy();
+    res.on('close', onClientGone);
+
+    upstream.on('response', (upRes) => {
+      if (upRes.statusCode === 401 && mayRetry && this.options.credentials?.refreshAfterUnauthorized) {
+        upRes.resume();
+        res.off('close', onClientGone);
+        void this.options.credentials.refreshAfterUnauthorized().then(
+          (fresh) => (fresh ? this.forward(req, res, body, false) : this.relay(upRes, res, true)),
+          () => sendError(res, 401, 'the remote server rejected the credentials'),
+        );
+        return;
+      }
+      this.relay(upRes, res, false);
+    });
+    upstream.on('error', (err) => {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      this.options.log.warn({ err: err.message, target: redactUrl(this.target.href) }, 'remote server unreachable');
+      sendError(res, 502, `remote server unreachable: ${err.message}`);
+    });
+    upstream.end(body);
+  }
+
+  private relay(upRes: IncomingMessage, res: ServerResponse, drained: boolean): void {
+    if (drained) {
+      sendError(res, upRes.statusCode ?? 502, 'the remote server rejected the credentials');
+      return;
+    }
+    const headers: OutgoingHttpHeaders = {};
+    for (const [name, value] of Object.entries(upRes.headers)) {
+      if (value !== undefined && !DROPPED_RESPONSE_HEADERS.has(name)) headers[name] = value;
+    }
+    res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, headers);
+    // Headers go out now so an event stream is visibly open before its first event.
+    res.flushHeaders();
+    upRes.pipe(res);
+    upRes.on('error', () => res.destroy());
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+function upstreamHeaders(incoming: IncomingHttpHeaders, target: URL, extra: Record<string, string>, body: Buffer | undefined): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(incoming)) {
+    if (value !== undefined && !DROPPED_REQUEST_HEADERS.has(name)) out[name] = value;
+  }
+  out.host = target.host;
+  if (body !== undefined) out['content-length'] = body.length;
+  for (const [name, value] of Object.entries(extra)) out[name.toLowerCase()] = value;
+  return out;
+}
+
+function sendError(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null });
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers });
+  res.end(body);
+}

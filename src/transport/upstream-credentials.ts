@@ -1,0 +1,25 @@
+/**
+ * What the remote proxy asks for credentials (SPEC §5, §5.2). The remote-auth code (src/auth/remote)
+ * implements it; the proxy only calls it.
+ */
+export interface UpstreamCredentials {
+  /** Headers added to every proxied request. Throws AuthRetryingError {retryAfterSeconds} while auth is retrying → proxy answers 503 + Retry-After at once. */
+  headers(): Promise<Record<string, string>>;
+  /** After an upstream 401: resolves true when fresh credentials were obtained and a replayable request may be retried once. */
+  refreshAfterUnauthorized?(): Promise<boolean>;
+}
+
+export class AuthRetryingError extends Error {
+  constructor(
+    readonly retryAfterSeconds: number,
+    message = 'authentication with the remote server is being retried',
+  ) {
+    super(message);
+    this.name = 'AuthRetryingError';
+  }
+}
+
+/** Credentials that are a fixed set of headers (e.g. a static bearer token). */
+export function staticCredentials(headers: Record<string, string>): UpstreamCredentials {
+  return { headers: async () => headers };
+}

@@ -1,0 +1,432 @@
+import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Paths } from '../core/paths.js';
+import type { Clock } from '../core/clock.js';
+import { systemClock } from '../core/clock.js';
+import type { Logger } from '../core/log.js';
+import { log as defaultLog } from '../core/log.js';
+import { ThvError, badRequest, notFound } from '../core/errors.js';
+import type { CatalogServer } from '../registry/types.js';
+import type { SecretsProvider } from '../secrets/provider.js';
+import { RunConfigStore } from './run-config-store.js';
+import { StatusStore } from './status-store.js';
+import { GroupStore, DEFAULT_GROUP } from './groups.js';
+import { resolveSource } from './sources.js';
+import { defaultSupervisorEntry, launchSupervisor } from './launcher.js';
+import { startSupervisor, type RunningSupervisor, type SupervisorSecrets } from './supervisor.js';
+import { LIVE_STATUSES, NAME_PATTERN, workloadUrl, type RemoteAuthConfig, type RunConfig, type StatusFile, type WorkloadInfo, type WorkloadStatus } from './types.js';
+
+export interface RemoteAuthInput {
+  enabled?: boolean;
+  issuer?: string;
+  clientId?: string;
+  clientSecret?: string;
+  clientSecretFile?: string;
+  scopes?: string[];
+  resource?: string;
+  callbackPort?: number;
+  skipBrowser?: boolean;
+  timeout?: string;
+  bearerToken?: string;
+  bearerTokenFile?: string;
+}
+
+/** `thv run` / `POST /workloads` input. */
+export interface RunRequest {
+  /** Registry name, npx://…, uvx://… or http(s)://…; undefined with `command` for `-- <command>`. */
+  target?: string;
+  /** `-- <command> [args]`, or extra arguments for a package target. */
+  command?: string[];
+  name?: string;
+  group?: string;
+  transport?: RunConfig['transport'];
+  proxyPort?: number;
+  host?: string;
+  /** `K=V` entries. */
+  env?: string[];
+  /** `NAME,target=ENV` entries. */
+  secrets?: string[];
+  /** `Name=value` or `Name: value` headers sent to a remote. */
+  headers?: string[];
+  remoteAuth?: RemoteAuthInput;
+  cwd?: string;
+}
+
+export interface WorkloadManagerDeps {
+  paths: Paths;
+  env: NodeJS.ProcessEnv;
+  clock?: Clock;
+  log?: Logger;
+  /** Registry lookup for `thv run <name>`; errors (auth included) propagate unchanged. */
+  getServer?: (name: string) => Promise<CatalogServer>;
+  /** The raw secrets provider, opened only when a workload has secrets. */
+  openSecrets?: () => Promise<SecretsProvider>;
+  supervisorEntry?: string;
+  /** How long `stop` waits for a supervisor before killing it. */
+  stopTimeoutMs?: number;
+}
+
+/** Workload life cycle (SPEC §5), shared by the CLI and the REST API. */
+export class WorkloadManager {
+  readonly runConfigs: RunConfigStore;
+  readonly statuses: StatusStore;
+  readonly groups: GroupStore;
+  private readonly clock: Clock;
+
+  constructor(private readonly deps: WorkloadManagerDeps) {
+    this.clock = deps.clock ?? systemClock;
+    this.runConfigs = new RunConfigStore(deps.paths);
+    this.statuses = new StatusStore(deps.paths, this.clock);
+    this.groups = new GroupStore(deps.paths, this.clock);
+  }
+
+  logFile(name: string): string {
+    return join(this.deps.paths.logsDir, `${name}.log`);
+  }
+
+  /** Builds and stores the run config of a new workload, without starting it. */
+  async create(req: RunRequest): Promise<RunConfig> {
+    const resolved = await resolveSource(req.target, req.command ?? [], {
+      env: this.deps.env,
+      getServer: this.deps.getServer ?? (async () => Promise.reject(new ThvError('registry_unavailable', 'no registry is available'))),
+    }, req.transport);
+    const name = req.name ?? resolved.suggestedName;
+    if (!NAME_PATTERN.test(name)) throw badRequest(`"${name}" is not a valid workload name`, 'Use up to 63 letters, digits, ".", "_" and "-", starting with a letter or digit.');
+    const group = req.group ?? DEFAULT_GROUP;
+    await this.groups.require(group);
+    if (await this.runConfigs.read(name)) {
+      throw new ThvError('already_exists', `workload "${name}" already exists`, { hint: `Start it with \`thv start ${name}\`, remove it with \`thv rm ${name}\`, or choose another --name.` });
+    }
+    if (req.proxyPort !== undefined && (!Number.isInteger(req.proxyPort) || req.proxyPort < 1 || req.proxyPort > 65535)) {
+      throw badRequest(`--proxy-port ${req.proxyPort} is not a port number`);
+    }
+    const secrets = (req.secrets ?? []).map(parseSecretFlag);
+    const config: RunConfig = {
+      schema_version: 1,
+      name,
+      group,
+      source: resolved.source,
+      ...(resolved.command ? { command: resolved.command } : {}),
+      args: resolved.args,
+      ...(resolved.remoteUrl ? { remote_url: resolved.remoteUrl } : {}),
+      transport: resolved.remoteUrl ? resolved.transport : 'stdio',
+      proxy_mode: !resolved.remoteUrl && req.transport === 'sse' ? 'sse' : 'streamable-http',
+      host: req.host ?? '127.0.0.1',
+      ...(req.proxyPort ? { port: req.proxyPort } : {}),
+      port_fixed: req.proxyPort !== undefined,
+      env: parseEnvFlags(req.env ?? []),
+      secrets,
+      headers: { ...resolved.headers, ...parseHeaderFlags(req.headers ?? []) },
+      ...(req.remoteAuth ? { remote_auth: await this.storeRemoteAuth(name, req.remoteAuth) } : {}),
+      created_at: new Date(this.clock.now()).toISOString(),
+      ...(req.cwd ? { cwd: req.cwd } : {}),
+    };
+    if (config.remote_auth && !config.remote_url) throw badRequest('--remote-auth flags apply to remote servers only');
+    await this.runConfigs.write(config);
+    return config;
+  }
+
+  /** `thv run`: create, then start detached. A workload that fails to start is left stopped with the reason. */
+  async run(req: RunRequest): Promise<{ name: string; url: string; port: number }> {
+    const config = await this.create(req);
+    try {
+      const started = await this.start(config.name);
+      return { name: config.name, ...started };
+    } catch (err) {
+      // Failed before a supervisor ran (e.g. a missing secret): nothing to inspect, so let the same
+      // command be retried. A supervisor's failure stays visible in `thv list`.
+      if (!(await this.statuses.read(config.name))) await this.runConfigs.remove(config.name);
+      throw err;
+    }
+  }
+
+  /** Starts a stopped workload with a detached supervisor; a running one is left as it is. */
+  async start(name: string): Promise<{ url: string; port: number; alreadyRunning: boolean }> {
+    const config = await this.runConfigs.get(name);
+    const current = await this.reconciledStatus(name);
+    if (current && LIVE_STATUSES.has(current.status) && current.status !== 'stopping') {
+      return { url: workloadUrl(config), port: config.port ?? 0, alreadyRunning: true };
+    }
+    const secrets = await this.resolveSecrets(config);
+    await this.statuses.set(name, 'starting', '', { processId: 0 });
+    try {
+      const started = await launchSupervisor({
+        name,
+        entry: this.deps.supervisorEntry ?? defaultSupervisorEntry(),
+        env: this.deps.env,
+        logFile: this.logFile(name),
+        cwd: configCwd(config),
+        secrets,
+      });
+      return { url: started.url, port: started.port, alreadyRunning: false };
+    } catch (err) {
+      const status = await this.statuses.read(name);
+      if (status && LIVE_STATUSES.has(status.status)) {
+        await this.statuses.set(name, 'error', err instanceof Error ? err.message : String(err));
+      }
+      throw err;
+    }
+  }
+
+  /** `thv run --foreground`: the supervisor runs in this process. */
+  async startInProcess(name: string, log: Logger): Promise<RunningSupervisor> {
+    const config = await this.runConfigs.get(name);
+    const secrets = await this.resolveSecrets(config);
+    if (config.cwd) process.chdir(config.cwd);
+    return startSupervisor(name, { paths: this.deps.paths, env: this.deps.env, log, secrets, clock: this.clock });
+  }
+
+  async stop(name: string): Promise<{ wasRunning: boolean }> {
+    await this.runConfigs.get(name);
+    const status = await this.reconciledStatus(name);
+    if (!status || !LIVE_STATUSES.has(status.status) || !isProcessAlive(status.process_id)) {
+      if (status && LIVE_STATUSES.has(status.status)) await this.statuses.set(name, 'stopped', '');
+      return { wasRunning: false };
+    }
+    const pid = status.process_id;
+    signal(pid, 'SIGTERM');
+    const deadline = this.clock.now() + (this.deps.stopTimeoutMs ?? 15_000);
+    while (isProcessAlive(pid) && this.clock.now() < deadline) await pause(25);
+    if (isProcessAlive(pid)) {
+      (this.deps.log ?? defaultLog()).warn({ workload: name, pid }, 'the supervisor did not stop in time; killing it');
+      signal(pid, 'SIGKILL');
+      while (isProcessAlive(pid)) await pause(25);
+      await this.statuses.set(name, 'stopped', 'the supervisor was killed after it did not stop in time', { onlyIf: (s) => s?.process_id === pid });
+    }
+    return { wasRunning: true };
+  }
+
+  async stopAll(group?: string): Promise<string[]> {
+    const stopped: string[] = [];
+    for (const info of await this.list({ all: false, ...(group ? { group } : {}) })) {
+      if ((await this.stop(info.name)).wasRunning) stopped.push(info.name);
+    }
+    return stopped;
+  }
+
+  async restart(name: string): Promise<{ url: string; port: number }> {
+    await this.stop(name);
+    const started = await this.start(name);
+    return { url: started.url, port: started.port };
+  }
+
+  async moveToGroup(name: string, group: string): Promise<void> {
+    await this.groups.require(group);
+    const config = await this.runConfigs.get(name);
+    await this.runConfigs.write({ ...config, group });
+  }
+
+  /** Stops the workload and deletes its run config, status file, log and stored credentials. */
+  async remove(name: string): Promise<void> {
+    const config = await this.runConfigs.read(name);
+    if (!config && !(await this.statuses.read(name))) throw notFound(`workload "${name}" not found`, 'Run `thv list --all` to see workloads.');
+    if (config) {
+      await this.stop(name);
+      await this.statuses.set(name, 'removing', '');
+      await this.deleteStoredCredentials(config);
+    }
+    await this.runConfigs.remove(name);
+    await this.statuses.remove(name);
+    await rm(`${this.statuses.file(name)}.lock`, { recursive: true, force: true });
+    await rm(this.logFile(name), { force: true });
+  }
+
+  /** `thv list`: live and failed workloads; with `all`, stopped ones too. Dead supervisors are reported, never shown running. */
+  async list(options: { all?: boolean; group?: string } = {}): Promise<WorkloadInfo[]> {
+    const infos: WorkloadInfo[] = [];
+    for (const name of await this.runConfigs.names()) {
+      const config = await this.runConfigs.read(name).catch(() => undefined);
+      if (!config) continue;
+      if (options.group && config.group !== options.group) continue;
+      const info = this.toInfo(config, await this.reconciledStatus(name));
+      if (options.all || info.status !== 'stopped') infos.push(info);
+    }
+    return infos;
+  }
+
+  async status(name: string): Promise<WorkloadInfo> {
+    const config = await this.runConfigs.get(name);
+    return this.toInfo(config, await this.reconciledStatus(name));
+  }
+
+  /** The status file, corrected when it claims a live supervisor that is gone (SPEC §5: list reconciles). */
+  async reconciledStatus(name: string): Promise<StatusFile | undefined> {
+    const status = await this.statuses.read(name);
+    if (!status || !LIVE_STATUSES.has(status.status)) return status;
+    if (status.process_id === 0) {
+      // Between `starting` written by the CLI and the supervisor's first write: trust it briefly.
+      const age = this.clock.now() - Date.parse(status.updated_at);
+      if (age < 60_000) return status;
+    } else if (isSupervisorAlive(status.process_id)) {
+      return status;
+    }
+    const next: WorkloadStatus = status.status === 'stopping' ? 'stopped' : 'error';
+    const context = status.process_id === 0 ? 'the supervisor never started' : `supervisor process ${status.process_id} is not running`;
+    const written = await this.statuses.set(name, next, context, {
+      onlyIf: (cur) => cur?.process_id === status.process_id && cur.status === status.status,
+    });
+    return written ?? status;
+  }
+
+  private toInfo(config: RunConfig, status: StatusFile | undefined): WorkloadInfo {
+    return {
+      name: config.name,
+      package: config.source.package ?? config.source.registry_name ?? config.remote_url ?? config.source.ref,
+      url: workloadUrl(config),
+      port: config.port ?? 0,
+      tool_type: 'mcp',
+      transport_type: config.transport,
+      proxy_mode: config.proxy_mode,
+      status: status?.status ?? 'stopped',
+      status_context: status?.status_context ?? '',
+      created_at: config.created_at,
+      group: config.group,
+      remote: Boolean(config.remote_url),
+      process_id: status && LIVE_STATUSES.has(status.status) ? status.process_id : 0,
+    };
+  }
+
+  /** Resolves `--secret` and credential references now; the values go to the supervisor only. */
+  private async resolveSecrets(config: RunConfig): Promise<SupervisorSecrets> {
+    const refs = remoteAuthRefs(config.remote_auth);
+    if (config.secrets.length === 0 && refs.length === 0) return { env: {}, values: {} };
+    if (!this.deps.openSecrets) throw new ThvError('secrets_unavailable', 'this workload needs secrets, but no secrets store is available');
+    const { userSecrets, scopedSecrets } = await import('../secrets/index.js');
+    const provider = await this.deps.openSecrets();
+    const user = userSecrets(provider);
+    const env: Record<string, string> = {};
+    for (const { name, target } of config.secrets) {
+      const value = await user.get(name);
+      if (value === undefined) {
+        throw notFound(`secret "${name}" (for ${target}) is not in the secrets store`, `Set it with \`thv secret set ${name}\`.`);
+      }
+      env[target] = value;
+    }
+    const values: Record<string, string> = {};
+    const scoped = scopedSecrets(provider, 'workloads');
+    for (const ref of refs) {
+      const value = await scoped.get(ref);
+      if (value !== undefined) values[ref] = value;
+    }
+    return { env, values };
+  }
+
+  /** Secret flag values go to the secrets store (workloads scope); the run config keeps only the keys. */
+  private async storeRemoteAuth(name: string, input: RemoteAuthInput): Promise<RemoteAuthConfig> {
+    const auth: RemoteAuthConfig = { enabled: Boolean(input.enabled || input.issuer || input.clientId) };
+    if (input.issuer) auth.issuer = input.issuer;
+    if (input.clientId) auth.client_id = input.clientId;
+    if (input.scopes?.length) auth.scopes = input.scopes;
+    if (input.resource) auth.resource = input.resource;
+    if (input.callbackPort !== undefined) auth.callback_port = input.callbackPort;
+    if (input.skipBrowser) auth.skip_browser = true;
+    if (input.timeout) auth.timeout = input.timeout;
+    if (input.clientSecretFile) auth.client_secret_file = input.clientSecretFile;
+    if (input.bearerTokenFile) auth.bearer_token_file = input.bearerTokenFile;
+    const toStore: Array<[keyof RemoteAuthConfig, string, string]> = [];
+    if (input.clientSecret) toStore.push(['client_secret_ref', `WORKLOAD_${name}_CLIENT_SECRET`, input.clientSecret]);
+    if (input.bearerToken) toStore.push(['bearer_token_ref', `WORKLOAD_${name}_BEARER_TOKEN`, input.bearerToken]);
+    if (toStore.length) {
+      if (!this.deps.openSecrets) throw new ThvError('secrets_unavailable', 'no secrets store is available to keep the credential');
+      const { scopedSecrets } = await import('../secrets/index.js');
+      const store = scopedSecrets(await this.deps.openSecrets(), 'workloads');
+      for (const [field, key, value] of toStore) {
+        await store.set(key, value);
+        (auth as Record<string, unknown>)[field] = key;
+      }
+    }
+    return auth;
+  }
+
+  private async deleteStoredCredentials(config: RunConfig): Promise<void> {
+    const refs = remoteAuthRefs(config.remote_auth);
+    if (refs.length === 0 || !this.deps.openSecrets) return;
+    try {
+      const { scopedSecrets } = await import('../secrets/index.js');
+      const store = scopedSecrets(await this.deps.openSecrets(), 'workloads');
+      for (const ref of refs) await store.delete(ref);
+    } catch (err) {
+      (this.deps.log ?? defaultLog()).warn({ workload: config.name, err: (err as Error).message }, 'could not delete the stored credentials of the workload');
+    }
+  }
+}
+
+function remoteAuthRefs(auth: RemoteAuthConfig | undefined): string[] {
+  if (!auth) return [];
+  return Object.entries(auth)
+    .filter(([key, value]) => key.endsWith('_ref') && typeof value === 'string')
+    .map(([, value]) => value as string);
+}
+
+function configCwd(config: RunConfig): string {
+  return config.cwd ?? process.cwd();
+}
+
+export function parseEnvFlags(entries: string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const entry of entries) {
+    const eq = entry.indexOf('=');
+    if (eq <= 0) throw badRequest(`"${entry}" is not an environment variable assignment`, 'Use -e NAME=value.');
+    env[entry.slice(0, eq)] = entry.slice(eq + 1);
+  }
+  return env;
+}
+
+export function parseSecretFlag(entry: string): { name: string; target: string } {
+  const match = /^([^,]+),target=([A-Za-z_][A-Za-z0-9_]*)$/.exec(entry);
+  if (!match) throw badRequest(`"${entry}" is not a secret reference`, 'Use --secret NAME,target=ENV_VAR.');
+  return { name: match[1]!, target: match[2]! };
+}
+
+function parseHeaderFlags(entries: string[]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const entry of entries) {
+    const match = /^([A-Za-z0-9!#$%&'*+.^_`|~-]+)\s*[:=]\s*(.*)$/.exec(entry);
+    if (!match) throw badRequest(`"${entry}" is not a header`, 'Use --remote-header "Name: value".');
+    headers[match[1]!] = match[2]!;
+  }
+  return headers;
+}
+
+export function isProcessAlive(pid: number): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  // A zombie (exited, not yet reaped by an init that may never reap it) is not alive.
+  return procStat(pid)?.state !== 'Z';
+}
+
+function procStat(pid: number): { state: string } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return { state: stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Alive and (where /proc tells) still a thv process, so a recycled pid is not mistaken for the supervisor. */
+function isSupervisorAlive(pid: number): boolean {
+  if (!isProcessAlive(pid)) return false;
+  try {
+    return /supervisor|thv/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+  } catch {
+    return true;
+  }
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone
+  }
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,55 @@
+import { readFile } from 'node:fs/promises';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/log.js';
+import type { Paths } from '../core/paths.js';
+import { ThvError } from '../core/errors.js';
+import { staticCredentials, type UpstreamCredentials } from '../transport/upstream-credentials.js';
+import type { RunConfig, WorkloadStatus } from './types.js';
+
+export interface RemoteCredentialsDeps {
+  paths: Paths;
+  env: NodeJS.ProcessEnv;
+  clock: Clock;
+  log: Logger;
+  /**
+   * Values of the secrets-store keys the run config references (`remote_auth.*_ref`), resolved by the
+   * process that started the supervisor and handed over on its stdin; never written to disk.
+   */
+  secretValues: Record<string, string>;
+  /** Moves the workload to `auth_retrying`, `unauthenticated` or back to `running`; the context must hold no secret. */
+  onStatus(status: WorkloadStatus, context: string): void;
+}
+
+/**
+ * The hook where a remote workload gets its upstream credentials (SPEC §5.2). Today: static bearer
+ * tokens (from the secrets store or a file). The remote OAuth flow and token monitor plug in here.
+ */
+export async function createRemoteCredentials(config: RunConfig, deps: RemoteCredentialsDeps): Promise<UpstreamCredentials | undefined> {
+  const auth = config.remote_auth;
+  if (!auth) return undefined;
+  if (auth.bearer_token_ref) {
+    const token = deps.secretValues[auth.bearer_token_ref];
+    if (!token) {
+      throw new ThvError('auth_failed', `the bearer token of workload "${config.name}" is missing from the secrets store`, {
+        hint: `Run the workload again with --remote-auth-bearer-token.`,
+      });
+    }
+    return staticCredentials({ authorization: `Bearer ${token}` });
+  }
+  if (auth.bearer_token_file) {
+    let token: string;
+    try {
+      token = (await readFile(auth.bearer_token_file, 'utf8')).trim();
+    } catch (err) {
+      throw new ThvError('auth_failed', `cannot read the bearer token file ${auth.bearer_token_file}`, { cause: err });
+    }
+    if (!token) throw new ThvError('auth_failed', `the bearer token file ${auth.bearer_token_file} is empty`);
+    return staticCredentials({ authorization: `Bearer ${token}` });
+  }
+  if (auth.enabled) {
+    throw new ThvError('auth_failed', 'OAuth for remote workloads is not available in this build', {
+      hint: 'Use --remote-auth-bearer-token or --remote-auth-bearer-token-file.',
+    });
+  }
+  return undefined;
+}

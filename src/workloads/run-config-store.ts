@@ -1,0 +1,58 @@
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Paths } from '../core/paths.js';
+import { readFileIfExists, writeJsonAtomic } from '../core/files.js';
+import { ThvError, notFound } from '../core/errors.js';
+import { runConfigSchema, type RunConfig } from './types.js';
+
+/** Run configs (SPEC §2): everything needed to start a workload again, and no secret values. */
+export class RunConfigStore {
+  constructor(private readonly paths: Paths) {}
+
+  file(name: string): string {
+    return join(this.paths.runConfigsDir, `${name}.json`);
+  }
+
+  async read(name: string): Promise<RunConfig | undefined> {
+    const file = this.file(name);
+    const text = await readFileIfExists(file);
+    if (text === undefined) return undefined;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch (err) {
+      throw new ThvError('config_invalid', `run config ${file} is not valid JSON`, { cause: err, hint: `Remove it with \`thv rm ${name}\`.` });
+    }
+    const parsed = runConfigSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new ThvError('config_invalid', `run config ${file}: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`, {
+        hint: `Remove it with \`thv rm ${name}\` and run the workload again.`,
+      });
+    }
+    return parsed.data;
+  }
+
+  async get(name: string): Promise<RunConfig> {
+    const config = await this.read(name);
+    if (!config) throw notFound(`workload "${name}" not found`, 'Run `thv list --all` to see workloads.');
+    return config;
+  }
+
+  async write(config: RunConfig): Promise<void> {
+    await writeJsonAtomic(this.file(config.name), config);
+  }
+
+  async remove(name: string): Promise<void> {
+    await rm(this.file(name), { force: true });
+  }
+
+  async names(): Promise<string[]> {
+    try {
+      return (await readdir(this.paths.runConfigsDir)).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,166 @@
+import { accessSync, constants } from 'node:fs';
+import { basename, delimiter, extname, isAbsolute, join } from 'node:path';
+import { ThvError, badRequest, isThvError } from '../core/errors.js';
+import type { CatalogServer, ImageMetadata, PackageRef } from '../registry/types.js';
+import { isRemoteServer } from '../registry/types.js';
+import type { RunConfig } from './types.js';
+
+/** What `thv run` was asked to run, before names, ports and env are applied. */
+export interface ResolvedSource {
+  source: RunConfig['source'];
+  command?: string;
+  args: string[];
+  remoteUrl?: string;
+  transport: RunConfig['transport'];
+  /** Header defaults from a registry remote entry. */
+  headers: Record<string, string>;
+  /** A name to use when the user gave none. */
+  suggestedName: string;
+}
+
+export interface SourceDeps {
+  env: NodeJS.ProcessEnv;
+  /** Looks a server up in the configured registry (SPEC §3); auth errors must propagate unchanged. */
+  getServer: (name: string) => Promise<CatalogServer>;
+}
+
+/**
+ * Resolves `thv run <target> [-- args]` or `thv run -- <command…>` (SPEC §5).
+ * `extraArgs` are appended to a package's command line.
+ */
+export async function resolveSource(target: string | undefined, commandLine: string[], deps: SourceDeps, transportFlag?: RunConfig['transport']): Promise<ResolvedSource> {
+  if (target === undefined) {
+    const [command, ...args] = commandLine;
+    if (!command) throw badRequest('nothing to run', 'Give a registry name, npx://pkg, uvx://pkg, a URL, or `-- <command> [args]`.');
+    if (transportFlag && transportFlag !== 'stdio') {
+      throw badRequest(`--transport ${transportFlag} is not supported for a local command`, 'Local commands speak stdio; thv serves them over both streamable HTTP and SSE.');
+    }
+    return { source: { kind: 'command', ref: [command, ...args].join(' ') }, command, args, transport: 'stdio', headers: {}, suggestedName: nameFromCommand(command, args) };
+  }
+  if (target.startsWith('npx://')) return packageSource('npx', target.slice(6), commandLine, deps.env, target);
+  if (target.startsWith('uvx://')) return packageSource('uvx', target.slice(6), commandLine, deps.env, target);
+  if (/^https?:\/\//i.test(target)) return remoteSource(target, transportFlag);
+  return registrySource(target, commandLine, deps, transportFlag);
+}
+
+function packageSource(runner: 'npx' | 'uvx', spec: string, extraArgs: string[], env: NodeJS.ProcessEnv, ref: string, registryName?: string): ResolvedSource {
+  if (!spec || spec.startsWith('-')) throw badRequest(`"${ref}" does not name a package`, `Use ${runner}://<package>[@version].`);
+  const command = requireOnPath(runner, env);
+  const args = runner === 'npx' ? ['-y', spec, ...extraArgs] : [spec, ...extraArgs];
+  return {
+    source: { kind: registryName ? 'registry' : runner, ref, package: spec, ...(registryName ? { registry_name: registryName } : {}) },
+    command,
+    args,
+    transport: 'stdio',
+    headers: {},
+    suggestedName: nameFromPackage(spec),
+  };
+}
+
+function remoteSource(url: string, transportFlag: RunConfig['transport'] | undefined, registryName?: string, headers: Record<string, string> = {}, transport?: string): ResolvedSource {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw badRequest(`"${url}" is not a valid URL`);
+  }
+  if (transportFlag === 'stdio') throw badRequest('--transport stdio is not possible for a remote server');
+  const guessed = transport === 'sse' || /\/sse\/?$/.test(parsed.pathname) ? 'sse' : 'streamable-http';
+  return {
+    source: { kind: registryName ? 'registry' : 'remote', ref: registryName ?? url, ...(registryName ? { registry_name: registryName } : {}) },
+    args: [],
+    remoteUrl: parsed.href,
+    transport: transportFlag ?? guessed,
+    headers,
+    suggestedName: parsed.hostname.replace(/[^a-zA-Z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'remote',
+  };
+}
+
+async function registrySource(name: string, extraArgs: string[], deps: SourceDeps, transportFlag: RunConfig['transport'] | undefined): Promise<ResolvedSource> {
+  let server: CatalogServer;
+  try {
+    server = await deps.getServer(name);
+  } catch (err) {
+    // Only a plain "no such server" becomes a hint about other kinds of targets; auth and
+    // availability errors surface unchanged.
+    if (isThvError(err, 'not_found')) {
+      throw new ThvError('not_found', `"${name}" is not a server in the registry`, {
+        cause: err,
+        hint: 'Run `thv registry list` to see servers, or run npx://pkg, uvx://pkg, a URL, or `-- <command>`.',
+      });
+    }
+    throw err;
+  }
+  const shortName = server.name.split('/').pop() ?? server.name;
+  if (isRemoteServer(server)) {
+    const headers: Record<string, string> = {};
+    for (const h of server.headers ?? []) if (h.default !== undefined && !h.secret) headers[h.name] = h.default;
+    return { ...remoteSource(server.url, transportFlag, server.name, headers, server.transport), suggestedName: sanitiseName(shortName) };
+  }
+  const image = server as ImageMetadata;
+  const pkg = pickPackage(image.packages ?? []);
+  if (pkg) {
+    const spec = pkg.version ? `${pkg.identifier}@${pkg.version}` : pkg.identifier;
+    const resolved = packageSource(pkg.registry_type === 'npm' ? 'npx' : 'uvx', spec, [...(image.args ?? []), ...extraArgs], deps.env, server.name, server.name);
+    return { ...resolved, suggestedName: sanitiseName(shortName) };
+  }
+  const oci = image.image ?? image.packages?.find((p) => p.registry_type === 'oci')?.identifier;
+  throw new ThvError('runtime_unavailable', `container runtime not available: "${server.name}" is only published as the container image ${oci ?? '(unknown image)'}`, {
+    hint: 'Run an npm or PyPI package (npx://…, uvx://…), a remote URL, or `-- <command>` instead.',
+  });
+}
+
+function pickPackage(packages: PackageRef[]): PackageRef | undefined {
+  return packages.find((p) => p.registry_type === 'npm') ?? packages.find((p) => p.registry_type === 'pypi');
+}
+
+/** The absolute path of `program` on the environment's PATH; a clear error when it is missing. */
+export function requireOnPath(program: string, env: NodeJS.ProcessEnv): string {
+  const found = findOnPath(program, env);
+  if (found) return found;
+  const install = program === 'uvx' ? 'Install uv (https://docs.astral.sh/uv/) so that `uvx` is on PATH.' : `Install ${program} and make sure it is on PATH.`;
+  throw new ThvError('runtime_unavailable', `${program} was not found on PATH`, { hint: install });
+}
+
+export function findOnPath(program: string, env: NodeJS.ProcessEnv): string | undefined {
+  if (isAbsolute(program)) return isExecutable(program) ? program : undefined;
+  const exts = process.platform === 'win32' ? (env.PATHEXT ?? '.EXE;.CMD;.BAT').split(';') : [''];
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    for (const ext of exts) {
+      const candidate = join(dir, program + ext);
+      if (isExecutable(candidate)) return candidate;
+    }
+  }
+  return undefined;
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const INTERPRETERS = new Set(['node', 'python', 'python3', 'deno', 'bun', 'npx', 'uvx', 'uv', 'java', 'ruby', 'php', 'tsx']);
+
+function nameFromCommand(command: string, args: string[]): string {
+  const program = basename(command, extname(command));
+  if (INTERPRETERS.has(program)) {
+    const operand = args.find((a) => !a.startsWith('-') && a !== 'run');
+    if (operand) return sanitiseName(operand.includes('/') && !operand.startsWith('@') ? basename(operand, extname(operand)) : nameFromPackage(operand));
+  }
+  return sanitiseName(program);
+}
+
+function nameFromPackage(spec: string): string {
+  const withoutVersion = spec.replace(/(?!^)@[^/]*$/, '').replace(/[=<>~!].*$/, '');
+  return sanitiseName(withoutVersion.split('/').pop() ?? withoutVersion);
+}
+
+function sanitiseName(raw: string): string {
+  const name = raw.replace(/[^a-zA-Z0-9_.-]+/g, '-').replace(/^[^a-zA-Z0-9]+/, '').slice(0, 63);
+  return name || 'workload';
+}

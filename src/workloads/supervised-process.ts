@@ -1,0 +1,210 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import type { Clock } from '../core/clock.js';
+import { systemClock } from '../core/clock.js';
+import { ThvError } from '../core/errors.js';
+
+/** How crashed children are restarted: exponential backoff, reset once a child has stayed up. */
+export interface RestartPolicy {
+  initialDelayMs: number;
+  maxDelayMs: number;
+  /** Consecutive crashes (each before `stableAfterMs`) after which the supervisor gives up. */
+  maxConsecutiveCrashes: number;
+  stableAfterMs: number;
+}
+
+export const DEFAULT_RESTART_POLICY: RestartPolicy = {
+  initialDelayMs: 500,
+  maxDelayMs: 30_000,
+  maxConsecutiveCrashes: 10,
+  stableAfterMs: 60_000,
+};
+
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** "exited with code 3", "killed by SIGKILL", "failed to start: …" */
+  reason: string;
+  /** Delay before the next start, or undefined when no restart follows. */
+  restartInMs: number | undefined;
+  consecutiveCrashes: number;
+}
+
+export interface SupervisedProcessOptions {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd?: string;
+  clock?: Clock;
+  policy?: RestartPolicy;
+  /** Grace period between SIGTERM and SIGKILL on stop. */
+  stopGraceMs?: number;
+  onStdout(chunk: string): void;
+  onStart(pid: number, restarts: number): void;
+  onExit(info: ExitInfo): void;
+  onGiveUp(info: ExitInfo): void;
+}
+
+/**
+ * One child process, spawned without a shell as the leader of its own process group (so stop and
+ * crash clean-up reach its whole tree), restarted with backoff when it exits on its own.
+ */
+export class SupervisedProcess {
+  private child: ChildProcessWithoutNullStreams | undefined;
+  private stopping = false;
+  private startedAt = 0;
+  private crashes = 0;
+  private restarts = 0;
+  private readonly backoff = new AbortController();
+  private exited: Promise<void> = Promise.resolve();
+  private readonly clock: Clock;
+  private readonly policy: RestartPolicy;
+
+  constructor(private readonly options: SupervisedProcessOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.policy = options.policy ?? DEFAULT_RESTART_POLICY;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Starts the child; rejects when it cannot be started at all (e.g. the program does not exist). */
+  start(): Promise<number> {
+    const { command, args, env, cwd } = this.options;
+    const child = spawn(command, args, { env, cwd, detached: true, stdio: ['pipe', 'pipe', 'inherit'], shell: false, windowsHide: true });
+    this.child = child as unknown as ChildProcessWithoutNullStreams;
+    let markExited: () => void = () => undefined;
+    this.exited = new Promise((resolve) => (markExited = resolve));
+    return new Promise((resolve, reject) => {
+      let started = false;
+      child.once('spawn', () => {
+        started = true;
+        this.startedAt = this.clock.now();
+        child.stdout!.setEncoding('utf8').on('data', (d: string) => this.options.onStdout(d));
+        // A child that dies while we write must not crash the supervisor with EPIPE.
+        child.stdin!.on('error', () => undefined);
+        this.options.onStart(child.pid!, this.restarts);
+        resolve(child.pid!);
+      });
+      child.once('error', (err: NodeJS.ErrnoException) => {
+        if (started) return;
+        markExited();
+        this.child = undefined;
+        reject(
+          err.code === 'ENOENT'
+            ? new ThvError('runtime_unavailable', `command "${command}" was not found`, { cause: err, hint: 'Check the command, or install it and make sure it is on PATH.' })
+            : new ThvError('workload_failed', `failed to start "${command}": ${err.message}`, { cause: err }),
+        );
+      });
+      child.once('exit', (code, signal) => {
+        if (!started) return;
+        killGroup(child.pid!, 'SIGKILL');
+        this.child = undefined;
+        markExited();
+        if (this.stopping) return;
+        void this.crashed(code, signal);
+      });
+    });
+  }
+
+  write(line: string): void {
+    this.child?.stdin.write(`${line}\n`);
+  }
+
+  private async crashed(code: number | null, signal: NodeJS.Signals | null): Promise<void> {
+    const reason = signal ? `killed by ${signal}` : `exited with code ${code}`;
+    if (this.clock.now() - this.startedAt >= this.policy.stableAfterMs) this.crashes = 0;
+    this.crashes++;
+    if (this.crashes > this.policy.maxConsecutiveCrashes) {
+      this.options.onGiveUp({ code, signal, reason, restartInMs: undefined, consecutiveCrashes: this.crashes - 1 });
+      return;
+    }
+    const delay = Math.min(this.policy.initialDelayMs * 2 ** (this.crashes - 1), this.policy.maxDelayMs);
+    this.options.onExit({ code, signal, reason, restartInMs: delay, consecutiveCrashes: this.crashes });
+    for (;;) {
+      try {
+        await this.clock.sleep(delay, this.backoff.signal);
+      } catch {
+        return; // stopped during the backoff
+      }
+      if (this.stopping) return;
+      this.restarts++;
+      try {
+        await this.start();
+        return;
+      } catch (err) {
+        this.crashes++;
+        const info = { code: null, signal: null, reason: `failed to start: ${(err as Error).message}`, restartInMs: delay, consecutiveCrashes: this.crashes };
+        if (this.crashes > this.policy.maxConsecutiveCrashes) {
+          this.options.onGiveUp({ ...info, restartInMs: undefined });
+          return;
+        }
+        this.options.onExit(info);
+      }
+    }
+  }
+
+  /** SIGTERM to the whole group, SIGKILL after the grace period; resolves when the group is gone. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.backoff.abort();
+    const child = this.child;
+    if (child?.pid) {
+      const pid = child.pid;
+      child.stdin.end();
+      killGroup(pid, 'SIGTERM');
+      const grace = new AbortController();
+      const timedOut = await Promise.race([
+        this.exited.then(() => false),
+        this.clock.sleep(this.options.stopGraceMs ?? 5_000, grace.signal).then(() => true, () => false),
+      ]);
+      grace.abort();
+      if (timedOut) killGroup(pid, 'SIGKILL');
+      await this.exited;
+      await waitForGroupGone(pid);
+    }
+  }
+
+  /** Synchronous last resort for process exit handlers. */
+  killNow(): void {
+    if (this.child?.pid) killGroup(this.child.pid, 'SIGKILL');
+  }
+}
+
+export function killGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // ESRCH: the group is already gone.
+  }
+}
+
+/** Whether any process of the group is still running; zombies waiting for a reaper do not count. */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+  } catch {
+    return false;
+  }
+  if (!existsSync('/proc/self/stat')) return true;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(pgrp) === pgid && state !== 'Z') return true;
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return false;
+}
+
+/** Grandchildren may outlive the leader for a moment; SIGKILL them and wait (bounded) until none runs. */
+async function waitForGroupGone(pgid: number): Promise<void> {
+  for (let i = 0; i < 100 && groupAlive(pgid); i++) {
+    if (i % 10 === 0) killGroup(pgid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

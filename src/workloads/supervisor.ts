@@ -1,0 +1,202 @@
+import http from 'node:http';
+import type { Paths } from '../core/paths.js';
+import type { Logger } from '../core/log.js';
+import type { Clock } from '../core/clock.js';
+import { systemClock } from '../core/clock.js';
+import { isThvError } from '../core/errors.js';
+import { listen } from '../transport/listen.js';
+import { StdioBridge } from '../transport/stdio-bridge.js';
+import { HttpProxy } from '../transport/http-proxy.js';
+import { RunConfigStore } from './run-config-store.js';
+import { StatusStore } from './status-store.js';
+import { SupervisedProcess, type RestartPolicy } from './supervised-process.js';
+import { childEnvironment } from './child-env.js';
+import { createRemoteCredentials } from './remote-credentials.js';
+import { workloadUrl, type RunConfig, type WorkloadStatus } from './types.js';
+
+/** Handed to the supervisor by whoever starts it (on stdin for a detached one); never stored. */
+export interface SupervisorSecrets {
+  /** `--secret` values by target environment variable. */
+  env: Record<string, string>;
+  /** Values of secrets-store keys referenced by the run config (remote auth). */
+  values: Record<string, string>;
+}
+
+export interface SupervisorDeps {
+  paths: Paths;
+  /** The supervisor's own environment: the base of the child's minimal one. */
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+  secrets: SupervisorSecrets;
+  clock?: Clock;
+  policy?: RestartPolicy;
+  stopGraceMs?: number;
+  /** This process's id as recorded in the status file. */
+  pid?: number;
+}
+
+export interface RunningSupervisor {
+  url: string;
+  port: number;
+  /** Resolves when the supervisor has stopped (by `stop()` or by giving up on a crashing child). */
+  done: Promise<void>;
+  stop(context?: string, finalStatus?: WorkloadStatus): Promise<void>;
+}
+
+/**
+ * Runs one workload: binds its port, starts the stdio child behind the bridge (or the proxy for a
+ * remote) and keeps the status file true. Rejects when the workload cannot start; the status file
+ * then says why.
+ */
+export async function startSupervisor(name: string, deps: SupervisorDeps): Promise<RunningSupervisor> {
+  const { log } = deps;
+  const clock = deps.clock ?? systemClock;
+  const pid = deps.pid ?? process.pid;
+  const statuses = new StatusStore(deps.paths, clock);
+  const runConfigs = new RunConfigStore(deps.paths);
+  const mine = (current: { process_id: number } | undefined) => current?.process_id === pid;
+  const setStatus = (status: WorkloadStatus, context = '') =>
+    statuses.set(name, status, context, { onlyIf: mine }).catch((err: Error) => log.error({ err: err.message }, 'failed to write the status file'));
+
+  await statuses.set(name, 'starting', '', { processId: pid });
+  const config = await runConfigs.get(name);
+  let handler: (req: http.IncomingMessage, res: http.ServerResponse) => void = (_req, res) => res.writeHead(503).end();
+  const server = http.createServer((req, res) => handler(req, res));
+  server.keepAliveTimeout = 65_000;
+  let port: number;
+  try {
+    port = await bindPort(server, config, log);
+  } catch (err) {
+    await setStatus('error', describe(err));
+    throw err;
+  }
+  if (port !== config.port) await runConfigs.write({ ...config, port });
+
+  let stopChild: () => Promise<void> = async () => undefined;
+  let killChildNow = () => undefined as void;
+  let closeUpstream = () => undefined as void;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((resolve) => (resolveDone = resolve));
+  let stopping: Promise<void> | undefined;
+
+  const stop = (context = '', finalStatus: WorkloadStatus = 'stopped') => {
+    stopping ??= (async () => {
+      await setStatus('stopping', context);
+      server.close();
+      closeUpstream();
+      server.closeAllConnections();
+      await stopChild();
+      await setStatus(finalStatus, context);
+      log.info({ workload: name }, 'supervisor stopped');
+      resolveDone();
+    })();
+    return stopping;
+  };
+
+  try {
+    if (config.remote_url) {
+      const credentials = await createRemoteCredentials(config, {
+        paths: deps.paths,
+        env: deps.env,
+        clock,
+        log,
+        secretValues: deps.secrets.values,
+        onStatus: (status, context) => void setStatus(status, context),
+      });
+      const proxy = new HttpProxy({ target: config.remote_url, headers: config.headers, credentials, log });
+      closeUpstream = () => proxy.close();
+      handler = (req, res) => void proxy.handle(req, res);
+      log.info({ workload: name, url: workloadUrl(config, port) }, 'proxying the remote MCP server');
+    } else {
+      const started = startStdio(name, config, deps, clock, setStatus, (context) => void stop(context, 'error'));
+      const { bridge, child } = started;
+      stopChild = async () => {
+        bridge.closeAll();
+        await child.stop();
+      };
+      killChildNow = () => child.killNow();
+      handler = (req, res) => {
+        bridge.handle(req, res).then(
+          (handled) => {
+            if (!handled) res.writeHead(404, { 'content-type': 'text/plain' }).end('Not Found');
+          },
+          (err: Error) => {
+            log.error({ err: err.message }, 'request failed');
+            if (!res.headersSent) res.writeHead(500).end();
+          },
+        );
+      };
+      await started.ready;
+    }
+  } catch (err) {
+    server.close();
+    server.closeAllConnections();
+    await setStatus('error', describe(err));
+    throw err;
+  }
+  // Whatever ends this process, the child's group must not outlive it.
+  process.once('exit', () => killChildNow());
+  await setStatus('running');
+  return { url: workloadUrl(config, port), port, done, stop };
+}
+
+function startStdio(
+  name: string,
+  config: RunConfig,
+  deps: SupervisorDeps,
+  clock: Clock,
+  setStatus: (status: WorkloadStatus, context?: string) => Promise<unknown>,
+  giveUp: (context: string) => void,
+): { bridge: StdioBridge; child: SupervisedProcess; ready: Promise<number> } {
+  const { log } = deps;
+  if (!config.command) throw new Error(`run config of ${name} has neither a command nor a remote URL`);
+  let lastCrash = '';
+  let crashCount = 0;
+  // eslint-disable-next-line prefer-const -- the bridge and the child refer to each other
+  let child: SupervisedProcess;
+  const bridge = new StdioBridge({ send: (line) => child.write(line), log });
+  child = new SupervisedProcess({
+    command: config.command,
+    args: config.args,
+    env: childEnvironment(deps.env, config.env, deps.secrets.env),
+    clock,
+    ...(deps.policy ? { policy: deps.policy } : {}),
+    ...(deps.stopGraceMs !== undefined ? { stopGraceMs: deps.stopGraceMs } : {}),
+    onStdout: (chunk) => bridge.receiveStdout(chunk),
+    onStart: (childPid, restarts) => {
+      log.info({ workload: name, pid: childPid, restarts }, 'MCP server process started');
+      bridge.childStarted();
+      if (restarts > 0) void setStatus('running', `restarted after a crash (${crashCount} so far); last: ${lastCrash}`);
+    },
+    onExit: (info) => {
+      crashCount++;
+      lastCrash = `MCP server process ${info.reason} at ${new Date(clock.now()).toISOString()}`;
+      log.error({ workload: name, restartInMs: info.restartInMs, consecutive: info.consecutiveCrashes }, `${lastCrash}; restarting`);
+      bridge.childExited(info.reason);
+      void setStatus('unhealthy', `${lastCrash}; restarting in ${info.restartInMs} ms`);
+    },
+    onGiveUp: (info) => {
+      lastCrash = `MCP server process ${info.reason} at ${new Date(clock.now()).toISOString()}`;
+      log.error({ workload: name }, `${lastCrash}; gave up after ${info.consecutiveCrashes} restarts in a row`);
+      bridge.childExited(info.reason);
+      giveUp(`gave up after ${info.consecutiveCrashes} crashes in a row; last: ${lastCrash}`);
+    },
+  });
+  return { bridge, child, ready: child.start() };
+}
+
+/** The recorded port when possible; a fixed port that is taken is an error, an automatic one is replaced. */
+async function bindPort(server: http.Server, config: RunConfig, log: Logger): Promise<number> {
+  if (!config.port) return listen(server, config.host, 0);
+  try {
+    return await listen(server, config.host, config.port);
+  } catch (err) {
+    if (config.port_fixed || !isThvError(err, 'port_in_use')) throw err;
+    log.warn({ port: config.port }, 'the previous port is taken; using a free one');
+    return listen(server, config.host, 0);
+  }
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

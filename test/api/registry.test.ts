@@ -1,0 +1,138 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SHARED_REGISTRY } from '../fixtures/shared-data.js';
+import { startTestApi, type TestApi } from './helpers.js';
+
+const DATA = SHARED_REGISTRY;
+const R = '/api/v1beta/registry';
+
+interface Info {
+  name: string;
+  type: string;
+  source: string;
+  auth_status: string;
+  auth_type: string;
+}
+
+let api: TestApi;
+beforeAll(async () => {
+  api = await startTestApi();
+});
+afterAll(async () => {
+  await api.close();
+});
+afterEach(async () => {
+  await api.send(`${R}/default`, { method: 'PUT' });
+});
+
+describe('registry routes on the embedded catalog', () => {
+  it('GET /registry lists the one registry with its auth fields', async () => {
+    const res = await api.send(R);
+    expect(res.status).toBe(200);
+    expect(res.json).toEqual({
+      registries: [{ name: 'default', type: 'embedded', source: 'embedded catalog', auth_status: 'none', auth_type: '' }],
+    });
+  });
+
+  it('GET /registry/default carries the info and the catalog', async () => {
+    const res = await api.send(`${R}/default`);
+    expect(res.status).toBe(200);
+    const body = res.json as Info & { registry: { servers: unknown[]; remote_servers: unknown[]; last_updated: string }; stale?: boolean };
+    expect(body).toMatchObject({ name: 'default', type: 'embedded', auth_status: 'none', auth_type: '' });
+    expect(body.registry.servers.length).toBeGreaterThan(50);
+    expect(body.registry.remote_servers.length).toBeGreaterThan(0);
+    expect(body.registry.last_updated).toBe('2026-02-18T00:24:11Z');
+    expect(body.stale).toBeUndefined();
+  });
+
+  it('a registry other than default is a 404 not_found', async () => {
+    for (const path of [`${R}/other`, `${R}/other/servers`, `${R}/other/servers/fetch`]) {
+      const res = await api.send(path);
+      expect(res.status, path).toBe(404);
+      expect(res.json).toMatchObject({ code: 'not_found' });
+    }
+  });
+
+  it('GET /servers lists local and remote servers with their catalog fields', async () => {
+    const res = await api.send(`${R}/default/servers`);
+    expect(res.status).toBe(200);
+    const body = res.json as { servers: Array<Record<string, unknown>>; remote_servers: Array<Record<string, unknown>>; stale?: boolean };
+    const fetch = body.servers.find((s) => s.name === 'io.github.stacklok/fetch');
+    expect(fetch).toMatchObject({ name: 'io.github.stacklok/fetch', transport: expect.any(String), tools: expect.any(Array) });
+    expect(body.remote_servers.every((s) => typeof s.url === 'string')).toBe(true);
+    expect(body.stale).toBeUndefined();
+  });
+
+  it('GET /servers/{name} finds a server by short name, URL-encoded full name and raw full name', async () => {
+    for (const name of ['fetch', 'io.github.stacklok%2Ffetch', 'io.github.stacklok/fetch']) {
+      const res = await api.send(`${R}/default/servers/${name}`);
+      expect(res.status, name).toBe(200);
+      expect(res.json, name).toMatchObject({ is_remote: false, server: { name: 'io.github.stacklok/fetch' } });
+      expect((res.json as Record<string, unknown>).remote_server).toBeUndefined();
+    }
+  });
+
+  it('a remote server comes back as remote_server with is_remote true', async () => {
+    const res = await api.send(`${R}/default/servers/io.github.stacklok/github-remote`);
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ is_remote: true, remote_server: { name: 'io.github.stacklok/github-remote', url: expect.stringMatching(/^https:/) } });
+  });
+
+  it('an unknown server is a 404 not_found', async () => {
+    const res = await api.send(`${R}/default/servers/io.github.stacklok/no-such-server`);
+    expect(res.status).toBe(404);
+    expect(res.json).toMatchObject({ code: 'not_found' });
+  });
+
+  it('POST /refresh fetches and reports the counts', async () => {
+    const res = await api.send(`${R}/default/refresh`, { method: 'POST' });
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ server_count: expect.any(Number), remote_server_count: expect.any(Number), last_updated: '2026-02-18T00:24:11Z' });
+  });
+});
+
+describe('PUT /registry/default', () => {
+  it('points the registry at a local file, and an empty body resets it to the embedded catalog', async () => {
+    const set = await api.send(`${R}/default`, { method: 'PUT', body: { local_path: `${DATA}/upstream-registry-example.json` } });
+    expect(set.status).toBe(200);
+    expect(set.json).toMatchObject({ type: 'file', source: expect.stringContaining('upstream-registry-example.json') });
+    const servers = (await api.send(`${R}/default/servers`)).json as { servers: unknown[] };
+    expect(servers.servers).toHaveLength(12);
+
+    const reset = await api.send(`${R}/default`, { method: 'PUT' });
+    expect(reset.status).toBe(200);
+    expect(reset.json).toMatchObject({ type: 'embedded', auth_status: 'none', auth_type: '' });
+    const after = (await api.send(`${R}/default/servers`)).json as { servers: unknown[] };
+    expect(after.servers.length).toBeGreaterThan(12);
+  });
+
+  it('an empty JSON object and an empty body sent as JSON also reset', async () => {
+    for (const options of [{ body: {} }, { headers: { 'content-type': 'application/json' }, rawBody: '' }]) {
+      await api.send(`${R}/default`, { method: 'PUT', body: { local_path: `${DATA}/upstream-registry-example.json` } });
+      const res = await api.send(`${R}/default`, { method: 'PUT', ...options });
+      expect(res.status).toBe(200);
+      expect(res.json).toMatchObject({ type: 'embedded' });
+    }
+  });
+
+  it('a legacy-format file is refused with 502 registry_legacy_format and the convert hint', async () => {
+    const res = await api.send(`${R}/default`, { method: 'PUT', body: { local_path: `${DATA}/toolhive-legacy-registry.json` } });
+    expect(res.status).toBe(502);
+    expect(res.json).toMatchObject({ code: 'registry_legacy_format', message: expect.stringContaining('thv registry convert') });
+    expect((await api.send(R)).json).toMatchObject({ registries: [{ type: 'embedded' }] });
+  });
+
+  it('two sources at once, or auth without a source, are 400 bad_request', async () => {
+    const two = await api.send(`${R}/default`, { method: 'PUT', body: { url: 'https://a.example/r.json', local_path: '/tmp/r.json' } });
+    expect(two.status).toBe(400);
+    expect(two.json).toMatchObject({ code: 'bad_request' });
+    const authOnly = await api.send(`${R}/default`, { method: 'PUT', body: { auth: { issuer: 'https://idp.example', client_id: 'c' } } });
+    expect(authOnly.status).toBe(400);
+    expect(authOnly.json).toMatchObject({ code: 'bad_request' });
+  });
+
+  it('a plain-http loopback registry without allow_private_ip is a 400 that says why', async () => {
+    const res = await api.send(`${R}/default`, { method: 'PUT', body: { url: 'http://127.0.0.1:9/registry.json' } });
+    expect(res.status).toBe(400);
+    expect(res.json).toMatchObject({ code: 'bad_request' });
+  });
+});

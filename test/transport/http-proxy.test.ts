@@ -1,0 +1,165 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { HttpProxy } from '../../src/transport/http-proxy.js';
+import { AuthRetryingError, type UpstreamCredentials } from '../../src/transport/upstream-credentials.js';
+import { listen } from '../../src/transport/listen.js';
+import { createLogger } from '../../src/core/log.js';
+
+interface Seen {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+let upstream: http.Server;
+let upstreamUrl: string;
+let seen: Seen[] = [];
+let answer: (req: IncomingMessage, res: ServerResponse, body: string) => void;
+
+beforeAll(async () => {
+  upstream = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      seen.push({ method: req.method!, url: req.url!, headers: req.headers, body });
+      answer(req, res, body);
+    });
+  });
+  const port = await listen(upstream, '127.0.0.1', 0);
+  upstreamUrl = `http://127.0.0.1:${port}`;
+});
+afterAll(() => new Promise<void>((r) => upstream.close(() => r())));
+
+const servers: http.Server[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) {
+    s.closeAllConnections();
+    await new Promise<void>((r) => s.close(() => r()));
+  }
+  seen = [];
+});
+
+async function proxy(credentials?: UpstreamCredentials, headers: Record<string, string> = {}): Promise<string> {
+  const p = new HttpProxy({ target: `${upstreamUrl}/api/mcp`, headers, credentials, log: createLogger({ level: 'silent' }) });
+  const server = http.createServer((req, res) => void p.handle(req, res));
+  servers.push(server);
+  const port = await listen(server, '127.0.0.1', 0);
+  return `http://127.0.0.1:${port}`;
+}
+
+describe('the remote proxy', () => {
+  it('keeps the path and query, strips the client credentials and adds the configured and credential headers', async () => {
+    answer = (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    const base = await proxy({ headers: async () => ({ Authorization: 'Bearer workload-token' }) }, { 'X-Tenant': 'acme' });
+    const res = await fetch(`${base}/api/mcp?x=1`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer client-token', cookie: 'a=b', 'content-type': 'application/json', 'mcp-session-id': 's1' },
+      body: '{"jsonrpc":"2.0","id":1,"method":"ping"}',
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ ok: true });
+    const [req] = seen;
+    expect(req!.url).toBe('/api/mcp?x=1');
+    expect(req!.headers.authorization).toBe('Bearer workload-token');
+    expect(req!.headers.cookie).toBeUndefined();
+    expect(req!.headers['x-tenant']).toBe('acme');
+    expect(req!.headers['mcp-session-id']).toBe('s1');
+    expect(req!.headers.host).toBe(new URL(upstreamUrl).host);
+    expect(req!.body).toBe('{"jsonrpc":"2.0","id":1,"method":"ping"}');
+  });
+
+  it('without credentials, the client Authorization header never reaches the remote', async () => {
+    answer = (_req, res) => res.writeHead(204).end();
+    const base = await proxy();
+    await (await fetch(`${base}/api/mcp`, { headers: { authorization: 'Bearer client-token' } })).text();
+    expect(seen[0]!.headers.authorization).toBeUndefined();
+  });
+
+  it('answers 503 with Retry-After at once while authentication is retrying', async () => {
+    answer = (_req, res) => res.writeHead(200).end();
+    const base = await proxy({
+      headers: async () => {
+        throw new AuthRetryingError(600);
+      },
+    });
+    const res = await fetch(`${base}/api/mcp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('600');
+    await res.text();
+    expect(seen).toEqual([]);
+  });
+
+  it('after a 401, refreshes the credentials and replays the request once with the same body', async () => {
+    let token = 'old';
+    answer = (req, res) => {
+      if (req.headers.authorization === 'Bearer old') res.writeHead(401, { 'www-authenticate': 'Bearer' }).end();
+      else res.writeHead(200, { 'content-type': 'application/json' }).end('{"fresh":true}');
+    };
+    const base = await proxy({
+      headers: async () => ({ authorization: `Bearer ${token}` }),
+      refreshAfterUnauthorized: async () => {
+        token = 'new';
+        return true;
+      },
+    });
+    const res = await fetch(`${base}/api/mcp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"n":1}' });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ fresh: true });
+    expect(seen.map((s) => [s.headers.authorization, s.body])).toEqual([
+      ['Bearer old', '{"n":1}'],
+      ['Bearer new', '{"n":1}'],
+    ]);
+  });
+
+  it('a 401 that refreshing cannot cure is passed on without the remote challenge', async () => {
+    answer = (_req, res) => res.writeHead(401, { 'www-authenticate': 'Bearer resource_metadata="x"' }).end();
+    const base = await proxy({ headers: async () => ({}), refreshAfterUnauthorized: async () => false });
+    const res = await fetch(`${base}/api/mcp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBeNull();
+    await res.text();
+    expect(seen).toHaveLength(1);
+  });
+
+  it('an unreachable remote is a 502', async () => {
+    const dead = http.createServer();
+    const port = await listen(dead, '127.0.0.1', 0);
+    await new Promise<void>((r) => dead.close(() => r()));
+    const p = new HttpProxy({ target: `http://127.0.0.1:${port}/mcp`, log: createLogger({ level: 'silent' }) });
+    const server = http.createServer((req, res) => void p.handle(req, res));
+    servers.push(server);
+    const base = `http://127.0.0.1:${(await listen(server, '127.0.0.1', 0))}`;
+    const res = await fetch(`${base}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(res.status).toBe(502);
+    await res.text();
+  });
+
+  it('passes an event stream through event by event', async () => {
+    let sendSecond!: () => void;
+    answer = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: first\n\n');
+      sendSecond = () => res.end('data: second\n\n');
+    };
+    const base = await proxy();
+    const res = await fetch(`${base}/api/mcp`, { headers: { accept: 'text/event-stream' } });
+    const reader = res.body!.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    expect(first).toBe('data: first\n\n');
+    sendSecond();
+    let rest = '';
+    for (let r = await reader.read(); !r.done; r = await reader.read()) rest += new TextDecoder().decode(r.value);
+    expect(rest).toBe('data: second\n\n');
+  });
+});
+
+describe('listen', () => {
+  it('a port in use is a port_in_use error', async () => {
+    const a = http.createServer();
+    const port = await listen(a, '127.0.0.1', 0);
+    const b = http.createServer();
+    await expect(listen(b, '127.0.0.1', port)).rejects.toMatchObject({ code: 'port_in_use' });
+    a.close();
+  });
+});

@@ -1,0 +1,64 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resolvePaths, type Paths } from '../../src/core/paths.js';
+import { createLogger } from '../../src/core/log.js';
+import { RunConfigStore } from '../../src/workloads/run-config-store.js';
+import { startSupervisor, type RunningSupervisor } from '../../src/workloads/supervisor.js';
+import type { RunConfig } from '../../src/workloads/types.js';
+import type { RestartPolicy } from '../../src/workloads/supervised-process.js';
+import { STDIO_FIXTURE } from './helpers.js';
+
+export interface InProcessWorkload {
+  supervisor: RunningSupervisor;
+  paths: Paths;
+  url: string;
+  logs: string[];
+  close(): Promise<void>;
+}
+
+/** A supervisor running in the test process against a temporary home: the real bridge or proxy, real child. */
+export async function startInProcess(
+  config: Partial<RunConfig> & Pick<RunConfig, 'name'>,
+  options: { policy?: RestartPolicy; env?: NodeJS.ProcessEnv } = {},
+): Promise<InProcessWorkload> {
+  const root = await mkdtemp(join(tmpdir(), 'thv-sup-'));
+  const paths = resolvePaths({ HOME: root, XDG_DATA_HOME: join(root, 'data'), XDG_STATE_HOME: join(root, 'state'), XDG_CONFIG_HOME: join(root, 'config'), XDG_CACHE_HOME: join(root, 'cache') });
+  const full: RunConfig = {
+    schema_version: 1,
+    group: 'default',
+    source: { kind: 'command', ref: 'test' },
+    args: [],
+    transport: 'stdio',
+    proxy_mode: 'streamable-http',
+    host: '127.0.0.1',
+    port_fixed: false,
+    env: {},
+    secrets: [],
+    headers: {},
+    created_at: new Date().toISOString(),
+    ...(config.remote_url ? {} : { command: process.execPath, args: [STDIO_FIXTURE] }),
+    ...config,
+  };
+  await new RunConfigStore(paths).write(full);
+  const logs: string[] = [];
+  const log = createLogger({ level: 'info', write: (line) => void logs.push(line) });
+  const supervisor = await startSupervisor(full.name, {
+    paths,
+    env: options.env ?? process.env,
+    log,
+    secrets: { env: {}, values: {} },
+    ...(options.policy ? { policy: options.policy } : {}),
+    stopGraceMs: 2_000,
+  });
+  return {
+    supervisor,
+    paths,
+    url: supervisor.url,
+    logs,
+    close: async () => {
+      await supervisor.stop();
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}

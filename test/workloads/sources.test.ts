@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { dirname } from 'node:path';
+import { resolveSource } from '../../src/workloads/sources.js';
+import { RegistryAuthRequiredError, notFound } from '../../src/core/errors.js';
+import type { CatalogServer } from '../../src/registry/types.js';
+
+// A PATH that has `node` (as npx and uvx stand-ins are not needed for these cases) plus this folder.
+const env = { PATH: dirname(process.execPath) };
+
+const catalog: CatalogServer[] = [
+  { name: 'io.example/npm-server', description: 'npm', packages: [{ registry_type: 'oci', identifier: 'ghcr.io/x/npm-server:1' }, { registry_type: 'npm', identifier: '@example/npm-server', version: '1.2.3' }], args: ['--stdio'] },
+  { name: 'io.example/remote', description: 'remote', url: 'https://mcp.example.com/v1/mcp', transport: 'streamable-http', headers: [{ name: 'X-Region', default: 'eu' }, { name: 'X-Key', secret: true, default: 'nope' }] },
+  { name: 'io.example/oci-only', description: 'oci', image: 'ghcr.io/example/oci-only:2.0' },
+];
+const getServer = async (name: string) => {
+  const found = catalog.find((s) => s.name === name || s.name.endsWith(`/${name}`));
+  if (!found) throw notFound(`server \`${name}\` was not found in the registry`);
+  return found;
+};
+
+describe('what thv run understands', () => {
+  it('-- <command> runs the command as given and names the workload after its script', async () => {
+    const s = await resolveSource(undefined, ['node', './servers/weather-server.mjs', '--verbose'], { env, getServer });
+    expect(s).toMatchObject({ command: 'node', args: ['./servers/weather-server.mjs', '--verbose'], transport: 'stdio', suggestedName: 'weather-server' });
+    expect(s.source.kind).toBe('command');
+  });
+
+  it('npx://pkg@ver runs npx -y pkg@ver and names the workload after the package', async () => {
+    const s = await resolveSource('npx://@scope/some-server@2.0.1', ['--flag'], { env: process.env, getServer });
+    expect(s.command).toMatch(/npx$/);
+    expect(s.args).toEqual(['-y', '@scope/some-server@2.0.1', '--flag']);
+    expect(s.suggestedName).toBe('some-server');
+  });
+
+  it('uvx://pkg@ver runs uvx pkg@ver, and a missing runner is a clear error', async () => {
+    await expect(resolveSource('uvx://mcp-server-fetch@1.0', [], { env: { PATH: '' }, getServer })).rejects.toMatchObject({
+      code: 'runtime_unavailable',
+      message: 'uvx was not found on PATH',
+      hint: expect.stringContaining('Install uv'),
+    });
+  });
+
+  it('a registry npm package becomes npx with the registry arguments first', async () => {
+    const s = await resolveSource('npm-server', ['--extra'], { env: process.env, getServer });
+    expect(s.command).toMatch(/npx$/);
+    expect(s.args).toEqual(['-y', '@example/npm-server@1.2.3', '--stdio', '--extra']);
+    expect(s.source).toMatchObject({ kind: 'registry', registry_name: 'io.example/npm-server' });
+    expect(s.suggestedName).toBe('npm-server');
+  });
+
+  it('a registry remote becomes a proxy with its non-secret header defaults', async () => {
+    const s = await resolveSource('remote', [], { env, getServer });
+    expect(s).toMatchObject({ remoteUrl: 'https://mcp.example.com/v1/mcp', transport: 'streamable-http', headers: { 'X-Region': 'eu' }, suggestedName: 'remote' });
+  });
+
+  it('an OCI-only registry entry names its image in a runtime error', async () => {
+    await expect(resolveSource('oci-only', [], { env, getServer })).rejects.toMatchObject({
+      code: 'runtime_unavailable',
+      message: expect.stringContaining('ghcr.io/example/oci-only:2.0'),
+    });
+  });
+
+  it('an auth failure during the lookup stays an auth failure', async () => {
+    const denied = async () => Promise.reject(new RegistryAuthRequiredError());
+    await expect(resolveSource('anything', [], { env, getServer: denied })).rejects.toBeInstanceOf(RegistryAuthRequiredError);
+  });
+
+  it('an http(s) URL is a remote; a path ending in /sse means the SSE transport', async () => {
+    expect((await resolveSource('https://api.example.com/mcp', [], { env, getServer })).transport).toBe('streamable-http');
+    expect((await resolveSource('https://api.example.com/sse', [], { env, getServer })).transport).toBe('sse');
+    expect((await resolveSource('https://api.example.com/mcp', [], { env, getServer })).suggestedName).toBe('api-example-com');
+  });
+});
