@@ -13,6 +13,7 @@ import { EmbeddedProvider } from './providers/embedded.js';
 import { FileProvider } from './providers/file.js';
 import type { RegistryProvider } from './providers/provider.js';
 import { UrlProvider } from './providers/url.js';
+import { ReauthorizingProvider } from './providers/reauthorizing.js';
 import type { CatalogServer, RegistryListing, StaleMarker } from './types.js';
 
 export interface RegistryServiceDeps {
@@ -208,8 +209,8 @@ export class RegistryService {
       if (config.local_registry_path) return { provider: new FileProvider(config.local_registry_path) };
       return { provider: new EmbeddedProvider() };
     }
-    const headers = await this.authHeaders(config);
-    const provider: RegistryProvider = config.registry_api_url
+    const { headers, invalidate } = await this.authHeaders(config);
+    const direct: RegistryProvider = config.registry_api_url
       ? new ApiProvider({
           baseUrl: config.registry_api_url,
           headers,
@@ -217,6 +218,7 @@ export class RegistryService {
           ...(this.deps.onProgress ? { onProgress: this.deps.onProgress } : {}),
         })
       : new UrlProvider(config.registry_url!, { headers, ...(this.deps.fetch ? { fetch: this.deps.fetch } : {}) });
+    const provider = invalidate ? new ReauthorizingProvider(direct, invalidate) : direct;
     const cache = new CachingProvider(provider, {
       file: this.deps.paths.registryCacheFile(registryIdentity(config)!),
       cacheDir: this.deps.paths.cacheDir,
@@ -226,11 +228,17 @@ export class RegistryService {
   }
 
   /** The Authorization header source; the OAuth stack is loaded only when auth is configured. */
-  private async authHeaders(config: Config): Promise<() => Promise<Record<string, string>>> {
-    if (!config.registry_auth?.type) return async () => ({});
+  private async authHeaders(
+    config: Config,
+  ): Promise<{ headers: () => Promise<Record<string, string>>; invalidate?: () => Promise<void> }> {
+    const none = { headers: async () => ({}) };
+    if (!config.registry_auth?.type) return none;
     const { createRegistryAuthorizer } = await import('../auth/registry-auth.js');
     const authorizer = createRegistryAuthorizer(this.authDeps(config));
-    if (!authorizer) return async () => ({});
-    return async () => ({ Authorization: await authorizer.authorizationHeader() });
+    if (!authorizer) return none;
+    return {
+      headers: async () => ({ Authorization: await authorizer.authorizationHeader() }),
+      invalidate: () => authorizer.invalidate(),
+    };
   }
 }

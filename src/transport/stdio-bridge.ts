@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../core/log.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import { openEventStream, writeEvent } from './sse.js';
 import { readBody, BodyTooLargeError } from './body.js';
 
@@ -76,6 +77,7 @@ interface Session {
   inflight: Map<string, number>;
   /** Id of a server→client request as the client sees it → the child's own id. */
   serverRequests: Map<string, JsonRpcId>;
+  lastSeen: number;
 }
 
 interface Pending {
@@ -89,7 +91,12 @@ export interface StdioBridgeOptions {
   /** Writes one JSON-RPC message (no trailing newline) to the child's stdin. */
   send: (line: string) => void;
   log: Logger;
+  clock?: Pick<Clock, 'now'>;
+  /** A session with no stream and nothing in flight is forgotten after this long (clients that never DELETE). */
+  sessionIdleMs?: number;
 }
+
+export const DEFAULT_SESSION_IDLE_MS = 30 * 60_000;
 
 /**
  * Serves one stdio MCP server to many HTTP clients: streamable HTTP on `/mcp` and legacy SSE on
@@ -110,7 +117,23 @@ export class StdioBridge {
   private replayId: string | undefined;
   private stdoutBuffer = '';
 
-  constructor(private readonly options: StdioBridgeOptions) {}
+  private readonly clock: Pick<Clock, 'now'>;
+
+  constructor(private readonly options: StdioBridgeOptions) {
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /** Forgets sessions idle for longer than `sessionIdleMs`; called periodically by the supervisor. */
+  sweepIdleSessions(): number {
+    const limit = this.clock.now() - (this.options.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS);
+    let removed = 0;
+    for (const session of this.sessions.values()) {
+      if (session.stream || session.inflight.size > 0 || session.lastSeen > limit) continue;
+      this.sessions.delete(session.id);
+      removed++;
+    }
+    return removed;
+  }
 
   get sessionCount(): number {
     return this.sessions.size;
@@ -290,7 +313,15 @@ export class StdioBridge {
   }
 
   private newSession(legacy: boolean): Session {
-    const session: Session = { id: randomUUID(), legacy, stream: undefined, keepalive: undefined, inflight: new Map(), serverRequests: new Map() };
+    const session: Session = {
+      id: randomUUID(),
+      legacy,
+      stream: undefined,
+      keepalive: undefined,
+      inflight: new Map(),
+      serverRequests: new Map(),
+      lastSeen: this.clock.now(),
+    };
     this.sessions.set(session.id, session);
     return session;
   }
@@ -306,6 +337,7 @@ export class StdioBridge {
       sendJson(res, 404, rpcError(-32001, 'Session not found'));
       return undefined;
     }
+    session.lastSeen = this.clock.now();
     return session;
   }
 

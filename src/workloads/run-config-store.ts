@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Paths } from '../core/paths.js';
 import { readFileIfExists, writeJsonAtomic } from '../core/files.js';
 import { ThvError, notFound } from '../core/errors.js';
-import { runConfigSchema, type RunConfig } from './types.js';
+import { parseRunConfig, type RunConfig } from './types.js';
 
 /** Run configs (SPEC §2): everything needed to start a workload again, and no secret values. */
 export class RunConfigStore {
@@ -23,14 +23,13 @@ export class RunConfigStore {
     } catch (err) {
       throw new ThvError('config_invalid', `run config ${file} is not valid JSON`, { cause: err, hint: `Remove it with \`thv rm ${name}\`.` });
     }
-    const parsed = runConfigSchema.safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new ThvError('config_invalid', `run config ${file}: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`, {
+    const parsed = parseRunConfig(raw);
+    if ('problem' in parsed) {
+      throw new ThvError('config_invalid', `run config ${file}: ${parsed.path}: ${parsed.problem}`, {
         hint: `Remove it with \`thv rm ${name}\` and run the workload again.`,
       });
     }
-    return parsed.data;
+    return parsed.config;
   }
 
   async get(name: string): Promise<RunConfig> {

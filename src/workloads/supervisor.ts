@@ -5,6 +5,7 @@ import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
 import { isThvError } from '../core/errors.js';
 import { listen } from '../transport/listen.js';
+import { isAllowedHost } from '../api/host-check.js';
 import { StdioBridge } from '../transport/stdio-bridge.js';
 import { HttpProxy } from '../transport/http-proxy.js';
 import { RunConfigStore } from './run-config-store.js';
@@ -61,7 +62,15 @@ export async function startSupervisor(name: string, deps: SupervisorDeps): Promi
   await statuses.set(name, 'starting', '', { processId: pid });
   const config = await runConfigs.get(name);
   let handler: (req: http.IncomingMessage, res: http.ServerResponse) => void = (_req, res) => res.writeHead(503).end();
-  const server = http.createServer((req, res) => handler(req, res));
+  let boundPort = 0;
+  const server = http.createServer((req, res) => {
+    const refusal = refuseForeignCaller(req, config.host, boundPort);
+    if (refusal) {
+      res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message: refusal }, id: null }));
+      return;
+    }
+    handler(req, res);
+  });
   server.keepAliveTimeout = 65_000;
   let port: number;
   try {
@@ -70,6 +79,7 @@ export async function startSupervisor(name: string, deps: SupervisorDeps): Promi
     await setStatus('error', describe(err));
     throw err;
   }
+  boundPort = port;
   if (port !== config.port) await runConfigs.write({ ...config, port });
 
   let stopChild: () => Promise<void> = async () => undefined;
@@ -154,7 +164,8 @@ function startStdio(
   let crashCount = 0;
   // eslint-disable-next-line prefer-const -- the bridge and the child refer to each other
   let child: SupervisedProcess;
-  const bridge = new StdioBridge({ send: (line) => child.write(line), log });
+  const bridge = new StdioBridge({ send: (line) => child.write(line), log, clock });
+  setInterval(() => bridge.sweepIdleSessions(), 60_000).unref();
   child = new SupervisedProcess({
     command: config.command,
     args: config.args,
@@ -195,6 +206,27 @@ async function bindPort(server: http.Server, config: RunConfig, log: Logger): Pr
     log.warn({ port: config.port }, 'the previous port is taken; using a free one');
     return listen(server, config.host, 0);
   }
+}
+
+/**
+ * DNS-rebinding and cross-site defence (the MCP transport spec asks servers to check Origin): a page
+ * on evil.example whose name resolves to 127.0.0.1 sends its own Host and Origin, so both must name
+ * this server. A wildcard bind (0.0.0.0, ::) was an explicit choice to be reachable by any name.
+ */
+function refuseForeignCaller(req: http.IncomingMessage, host: string, port: number): string | undefined {
+  if (host === '0.0.0.0' || host === '::') return undefined;
+  if (!isAllowedHost(req.headers.host, { host, ...(port ? { port } : {}) })) return 'the Host header does not name this server';
+  const origin = req.headers.origin;
+  if (origin && origin !== 'null') {
+    let originHost: string;
+    try {
+      originHost = new URL(origin).host;
+    } catch {
+      return 'malformed Origin header';
+    }
+    if (!isAllowedHost(originHost, { host })) return `requests from ${origin} are not allowed`;
+  }
+  return undefined;
 }
 
 function describe(err: unknown): string {

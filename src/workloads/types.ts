@@ -1,5 +1,3 @@
-import { z } from 'zod';
-
 /** SPEC §5 statuses. */
 export const WORKLOAD_STATUSES = [
   'starting',
@@ -36,59 +34,111 @@ export interface StatusFile {
 
 export const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
 
-const remoteAuthSchema = z.object({
-  enabled: z.boolean().default(false),
-  issuer: z.string().optional(),
-  client_id: z.string().optional(),
+/**
+ * `remote_auth` in a run config: the §5.2 flags, never a secret value — bearer tokens and client
+ * secrets are stored in the secrets store (workloads scope) and referenced by key. Remote-auth code
+ * may add fields; unknown ones are kept.
+ */
+export interface RemoteAuthConfig {
+  enabled: boolean;
+  issuer?: string;
+  client_id?: string;
   /** Secrets-store key (workloads scope) of the client secret; never the secret itself. */
-  client_secret_ref: z.string().optional(),
-  client_secret_file: z.string().optional(),
-  scopes: z.array(z.string()).optional(),
-  resource: z.string().optional(),
-  callback_port: z.number().int().optional(),
-  skip_browser: z.boolean().optional(),
-  timeout: z.string().optional(),
+  client_secret_ref?: string;
+  client_secret_file?: string;
+  scopes?: string[];
+  resource?: string;
+  callback_port?: number;
+  skip_browser?: boolean;
+  timeout?: string;
   /** Secrets-store key (workloads scope) of a static bearer token; never the token itself. */
-  bearer_token_ref: z.string().optional(),
-  bearer_token_file: z.string().optional(),
-}).passthrough();
-export type RemoteAuthConfig = z.infer<typeof remoteAuthSchema>;
+  bearer_token_ref?: string;
+  bearer_token_file?: string;
+  [extra: string]: unknown;
+}
 
-export const runConfigSchema = z.object({
-  schema_version: z.literal(1),
-  name: z.string().regex(NAME_PATTERN),
-  group: z.string(),
+export type WorkloadTransport = 'stdio' | 'sse' | 'streamable-http';
+
+/** Everything needed to start a workload again (SPEC §2), and no secret values. */
+export interface RunConfig {
+  schema_version: 1;
+  name: string;
+  group: string;
   /** What the user asked to run, as typed, and how it was understood. */
-  source: z.object({
-    kind: z.enum(['command', 'npx', 'uvx', 'registry', 'remote']),
-    ref: z.string(),
-    registry_name: z.string().optional(),
-    package: z.string().optional(),
-  }),
+  source: { kind: 'command' | 'npx' | 'uvx' | 'registry' | 'remote'; ref: string; registry_name?: string; package?: string };
   /** Stdio servers: the program and its arguments, spawned without a shell. */
-  command: z.string().optional(),
-  args: z.array(z.string()).default([]),
+  command?: string;
+  args: string[];
   /** Remote servers: the upstream MCP URL. */
-  remote_url: z.string().optional(),
+  remote_url?: string;
   /** stdio for local processes; for remotes, the upstream's transport. */
-  transport: z.enum(['stdio', 'sse', 'streamable-http']),
+  transport: WorkloadTransport;
   /** The endpoint printed for clients of a stdio workload (both are served). */
-  proxy_mode: z.enum(['streamable-http', 'sse']).default('streamable-http'),
-  host: z.string(),
-  port: z.number().int().min(0).max(65535).optional(),
+  proxy_mode: 'streamable-http' | 'sse';
+  host: string;
+  port?: number;
   /** true when the user chose the port; otherwise a taken port is replaced by a free one on start. */
-  port_fixed: z.boolean().default(false),
+  port_fixed: boolean;
   /** Plain `-e K=V` values. Secret values are never stored: see `secrets`. */
-  env: z.record(z.string(), z.string()).default({}),
-  secrets: z.array(z.object({ name: z.string(), target: z.string() })).default([]),
+  env: Record<string, string>;
+  secrets: Array<{ name: string; target: string }>;
   /** Headers added to every request sent to a remote. */
-  headers: z.record(z.string(), z.string()).default({}),
-  remote_auth: remoteAuthSchema.optional(),
-  created_at: z.string(),
+  headers: Record<string, string>;
+  remote_auth?: RemoteAuthConfig;
+  created_at: string;
   /** Where a local command was started from, so relative paths keep working on restart. */
-  cwd: z.string().optional(),
-});
-export type RunConfig = z.infer<typeof runConfigSchema>;
+  cwd?: string;
+}
+
+/**
+ * Checks a parsed run config. Hand-written rather than a schema library because the supervisor
+ * loads it, and every megabyte there is paid once per running workload.
+ */
+export function parseRunConfig(raw: unknown): { config: RunConfig } | { path: string; problem: string } {
+  const fail = (path: string, problem: string) => ({ path, problem });
+  if (!isObject(raw)) return fail('(root)', 'expected an object');
+  if (raw.schema_version !== 1) return fail('schema_version', 'expected 1');
+  if (typeof raw.name !== 'string' || !NAME_PATTERN.test(raw.name)) return fail('name', 'expected a workload name');
+  for (const key of ['group', 'host', 'created_at'] as const) if (typeof raw[key] !== 'string') return fail(key, 'expected a string');
+  const source = raw.source;
+  if (!isObject(source) || !['command', 'npx', 'uvx', 'registry', 'remote'].includes(source.kind as string) || typeof source.ref !== 'string') {
+    return fail('source', 'expected {kind, ref}');
+  }
+  for (const key of ['command', 'remote_url', 'cwd'] as const) {
+    if (raw[key] !== undefined && typeof raw[key] !== 'string') return fail(key, 'expected a string');
+  }
+  if (raw.command === undefined && raw.remote_url === undefined) return fail('command', 'a command or a remote_url is required');
+  if (raw.args !== undefined && !isStringArray(raw.args)) return fail('args', 'expected an array of strings');
+  if (!['stdio', 'sse', 'streamable-http'].includes(raw.transport as string)) return fail('transport', 'expected stdio, sse or streamable-http');
+  if (raw.proxy_mode !== undefined && !['streamable-http', 'sse'].includes(raw.proxy_mode as string)) return fail('proxy_mode', 'expected streamable-http or sse');
+  if (raw.port !== undefined && !(Number.isInteger(raw.port) && (raw.port as number) >= 0 && (raw.port as number) <= 65535)) return fail('port', 'expected a port number');
+  for (const key of ['env', 'headers'] as const) {
+    if (raw[key] !== undefined && !(isObject(raw[key]) && Object.values(raw[key]).every((v) => typeof v === 'string'))) return fail(key, 'expected an object of strings');
+  }
+  if (raw.secrets !== undefined && !(Array.isArray(raw.secrets) && raw.secrets.every((s) => isObject(s) && typeof s.name === 'string' && typeof s.target === 'string'))) {
+    return fail('secrets', 'expected [{name, target}]');
+  }
+  if (raw.remote_auth !== undefined && !isObject(raw.remote_auth)) return fail('remote_auth', 'expected an object');
+  const config = {
+    ...raw,
+    args: raw.args ?? [],
+    proxy_mode: raw.proxy_mode ?? 'streamable-http',
+    port_fixed: raw.port_fixed === true,
+    env: raw.env ?? {},
+    secrets: raw.secrets ?? [],
+    headers: raw.headers ?? {},
+    ...(raw.remote_auth ? { remote_auth: { ...(raw.remote_auth as object), enabled: (raw.remote_auth as Record<string, unknown>).enabled === true } } : {}),
+  } as unknown as RunConfig;
+  return { config };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string');
+}
 
 /** One row of `thv list` / `GET /workloads`, in ToolHive's field names. */
 export interface WorkloadInfo {

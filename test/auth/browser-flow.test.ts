@@ -98,6 +98,37 @@ describe('the browser flow', () => {
     }
   });
 
+  it('works for a confidential client too, authenticating it at the token endpoint', async () => {
+    const confidential = await startTestIdp({
+      clients: [
+        {
+          client_id: 'remote-app',
+          client_secret: 'remote-app-secret',
+          token_endpoint_auth_method: 'client_secret_basic',
+          application_type: 'native',
+          redirect_uris: ['http://localhost/callback'],
+          grant_types: ['authorization_code', 'refresh_token'],
+          response_types: ['code'],
+        },
+      ],
+    });
+    try {
+      const issuer = await discoverIssuer(confidential.issuer);
+      const base = { ...(await request()), issuer, clientId: 'remote-app' };
+      const refused = await beginAuthorization(base);
+      await followLogin(refused.authorizationUrl);
+      await expect(refused.result).rejects.toThrow(/invalid_client/);
+
+      const pending = await beginAuthorization({ ...base, clientSecret: 'remote-app-secret' });
+      await followLogin(pending.authorizationUrl);
+      const tokens = await pending.result;
+      const refreshed = await refreshTokens({ issuer, clientId: 'remote-app', clientSecret: 'remote-app-secret' }, tokens.refreshToken!);
+      expect(refreshed.accessToken).toBeTruthy();
+    } finally {
+      await confidential.close();
+    }
+  });
+
   it('names the port and the flag when the callback port is taken', async () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));

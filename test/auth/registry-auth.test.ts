@@ -226,6 +226,17 @@ describe('the authorizer', () => {
     expect(idp.counts.refreshGrants).toBe(refreshesBefore);
   });
 
+  it('after invalidate() (the registry refused the token) the next call refreshes instead of reusing it', async () => {
+    await login();
+    const authorizer = createRegistryAuthorizer(await deps())!;
+    const before = await authorizer.authorizationHeader();
+    const refreshesBefore = idp.counts.refreshGrants;
+    await authorizer.invalidate();
+    const after = await authorizer.authorizationHeader();
+    expect(after).not.toBe(before);
+    expect(idp.counts.refreshGrants).toBe(refreshesBefore + 1);
+  });
+
   it('lets only one of two concurrent refreshers reach the IdP; both get a token', async () => {
     await login();
     clock.advance(600_000);
@@ -295,6 +306,17 @@ describe('the authorizer', () => {
     expect(await listWith(await deps({ interactive: true }))).toBe(200);
     expect(opened).toHaveLength(1);
     expect(await registryAuthStatus(await deps())).toBe('authenticated');
+  });
+
+  it('reports an unreachable IdP as the cause when a refresh is due', async () => {
+    const doomed = await startTestIdp();
+    await registryLogin({ ...(await deps()), overrides: { issuer: doomed.issuer, clientId: doomed.clientId, callbackPort: 0 } });
+    await doomed.close();
+    clock.advance(3600_000);
+    const err = (await createRegistryAuthorizer(await deps())!.authorizationHeader().catch((e: unknown) => e)) as RegistryAuthRequiredError;
+    expect(err).toBeInstanceOf(RegistryAuthRequiredError);
+    expect((err.cause as Error).message).toMatch(/could not reach issuer .* ECONNREFUSED/);
+    expect(await registryAuthStatus(await deps())).toBe('authenticated'); // the refresh token is kept for later
   });
 
   it('reports an unreadable secrets store as the cause', async () => {

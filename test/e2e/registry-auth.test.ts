@@ -147,6 +147,18 @@ describe('thv registry login against an OAuth-protected registry', () => {
     expect(existsSync(join(home.root, 'browser.log'))).toBe(false);
   });
 
+  it('a 401 for an access token the registry stopped honouring is answered with one refresh, not an error', async () => {
+    await configure();
+    await login();
+    expect((await listNames()).code).toBe(0);
+    for (const token of registry.acceptedTokens) registry.distrustedTokens.add(token);
+    const refreshesBefore = idp.counts.refreshGrants;
+    const result = await listNames(['--refresh']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.names).toHaveLength(3);
+    expect(idp.counts.refreshGrants).toBe(refreshesBefore + 1);
+  });
+
   it('a browser flow that is never completed exits 3 and leaves the callback port free', async () => {
     await configure();
     const result = await thv(['registry', 'login'], { env: { TEST_BROWSER_MODE: 'abandon', TOOLHIVE_OAUTH_FLOW_TIMEOUT: '700ms' } });

@@ -88,3 +88,30 @@ async function initialize(): Promise<string> {
   await res.text();
   return res.headers.get('mcp-session-id')!;
 }
+
+describe('callers from other sites', () => {
+  it('a Host header that does not name the server is refused (DNS rebinding)', async () => {
+    const { request } = await import('node:http');
+    const url = new URL(workload.url);
+    const status = await new Promise<number>((resolve, reject) => {
+      request({ host: url.hostname, port: url.port, path: '/mcp', method: 'POST', headers: { host: 'evil.example', 'content-type': 'application/json' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      })
+        .on('error', reject)
+        .end('{}');
+    });
+    expect(status).toBe(403);
+  });
+
+  it('a browser Origin of another site is refused; a local one is served', async () => {
+    const post = (origin: string) =>
+      fetch(workload.url, {
+        method: 'POST',
+        headers: { origin, 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'o', version: '1' } } }),
+      }).then(async (r) => (await r.text(), r.status));
+    expect(await post('https://evil.example')).toBe(403);
+    expect(await post(`http://localhost:${new URL(workload.url).port}`)).toBe(200);
+  });
+});
