@@ -1,5 +1,6 @@
 import type { AuthorizationServer } from 'oauth4webapi';
 import { ThvError } from '../core/errors.js';
+import { readBodyWithin } from '../core/http.js';
 
 /** Discovery documents are small; a hostile server must not be able to exhaust memory. */
 const MAX_DOCUMENT_BYTES = 512 * 1024;
@@ -146,23 +147,7 @@ function checkEndpoints(doc: Record<string, unknown>, issuer: string, allowHttpL
 }
 
 /** Reads at most `limit` bytes; undefined when the body is larger. */
-export async function readLimited(response: Response, limit: number): Promise<string | undefined> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => undefined);
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
+export const readLimited = readBodyWithin;
 
 export function networkReason(err: unknown): string {
   const cause = (err as { cause?: { code?: string; message?: string } } | undefined)?.cause;

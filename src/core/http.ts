@@ -15,23 +15,37 @@ export async function readBodyLimited(
     await res.body?.cancel().catch(() => undefined);
     throw tooLarge(res.url, limit);
   }
-  if (!res.body) return '';
+  const { text, overflowed } = await readUpTo(res, limit);
+  if (overflowed && !options.truncate) throw tooLarge(res.url, limit);
+  return text;
+}
+
+/** Reads at most `limit` bytes of a body; undefined when the body is larger. */
+export async function readBodyWithin(res: Response, limit: number): Promise<string | undefined> {
+  const { text, overflowed } = await readUpTo(res, limit);
+  return overflowed ? undefined : text;
+}
+
+/** The first `limit` bytes of a body, and whether there was more (the rest is never read). */
+async function readUpTo(res: Response, limit: number): Promise<{ text: string; overflowed: boolean }> {
+  if (!res.body) return { text: '', overflowed: false };
   const reader = res.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
+  let overflowed = false;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
     size += value.byteLength;
     if (size > limit) {
-      await reader.cancel().catch(() => undefined);
-      if (!options.truncate) throw tooLarge(res.url, limit);
+      overflowed = true;
       chunks.push(value.subarray(0, value.byteLength - (size - limit)));
+      await reader.cancel().catch(() => undefined);
       break;
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return { text: Buffer.concat(chunks).toString('utf8'), overflowed };
 }
 
 function tooLarge(url: string, limit: number): ThvError {
