@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
-import { mkdir, open } from 'node:fs/promises';
+import { mkdir, open, rename, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
@@ -32,6 +32,7 @@ export interface LaunchOptions {
  */
 export async function launchSupervisor(options: LaunchOptions): Promise<{ url: string; port: number; pid: number }> {
   await mkdir(dirname(options.logFile), { recursive: true, mode: 0o700 });
+  await rotateLog(options.logFile);
   const logFd = openSync(options.logFile, 'a', 0o600);
   const child = spawn(process.execPath, [options.entry, options.name], {
     detached: true,
@@ -80,6 +81,17 @@ export async function launchSupervisor(options: LaunchOptions): Promise<{ url: s
   } finally {
     ready.destroy();
     child.unref();
+  }
+}
+
+/** Logs only grow while a supervisor runs; at each start one that passed the limit becomes `<log>.1`. */
+export const MAX_LOG_BYTES = 10 * 1024 * 1024;
+
+async function rotateLog(file: string): Promise<void> {
+  try {
+    if ((await stat(file)).size > MAX_LOG_BYTES) await rename(file, `${file}.1`);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
 }
 

@@ -7,6 +7,7 @@ import { systemClock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import { log as defaultLog } from '../core/log.js';
 import { ThvError, badRequest, notFound } from '../core/errors.js';
+import { withFileLock } from '../core/files.js';
 import type { CatalogServer } from '../registry/types.js';
 import type { SecretsProvider } from '../secrets/provider.js';
 import { RunConfigStore } from './run-config-store.js';
@@ -86,7 +87,7 @@ export class WorkloadManager {
   }
 
   /** Builds and stores the run config of a new workload, without starting it. */
-  async create(req: RunRequest): Promise<RunConfig> {
+  async create(req: RunRequest, warnings: string[] = []): Promise<RunConfig> {
     const resolved = await resolveSource(req.target, req.command ?? [], {
       env: this.deps.env,
       getServer: this.deps.getServer ?? (async () => Promise.reject(new ThvError('registry_unavailable', 'no registry is available'))),
@@ -123,16 +124,23 @@ export class WorkloadManager {
       ...(req.cwd ? { cwd: req.cwd } : {}),
     };
     if (config.remote_auth && !config.remote_url) throw badRequest('--remote-auth flags apply to remote servers only');
+    const given = new Set([...Object.keys(config.env), ...secrets.map((s) => s.target)]);
+    for (const v of resolved.requiredEnv ?? []) {
+      if (given.has(v.name)) continue;
+      const how = v.secret ? `--secret <name>,target=${v.name}` : `-e ${v.name}=<value>`;
+      warnings.push(`the server expects ${v.name}${v.description ? ` (${v.description})` : ''}; pass it with ${how}`);
+    }
     await this.runConfigs.write(config);
     return config;
   }
 
   /** `thv run`: create, then start detached. A workload that fails to start is left stopped with the reason. */
-  async run(req: RunRequest): Promise<{ name: string; url: string; port: number }> {
-    const config = await this.create(req);
+  async run(req: RunRequest): Promise<{ name: string; url: string; port: number; warnings: string[] }> {
+    const warnings: string[] = [];
+    const config = await this.create(req, warnings);
     try {
       const started = await this.start(config.name);
-      return { name: config.name, ...started };
+      return { name: config.name, url: started.url, port: started.port, warnings };
     } catch (err) {
       // Failed before a supervisor ran (e.g. a missing secret): nothing to inspect, so let the same
       // command be retried. A supervisor's failure stays visible in `thv list`.
@@ -143,6 +151,11 @@ export class WorkloadManager {
 
   /** Starts a stopped workload with a detached supervisor; a running one is left as it is. */
   async start(name: string): Promise<{ url: string; port: number; alreadyRunning: boolean }> {
+    // Two concurrent starts of one workload must not launch two supervisors.
+    return withFileLock(this.runConfigs.file(name), () => this.startLocked(name), { waitMs: 90_000 });
+  }
+
+  private async startLocked(name: string): Promise<{ url: string; port: number; alreadyRunning: boolean }> {
     const config = await this.runConfigs.get(name);
     const current = await this.reconciledStatus(name);
     if (current && LIVE_STATUSES.has(current.status) && current.status !== 'stopping') {
@@ -230,6 +243,7 @@ export class WorkloadManager {
     await this.statuses.remove(name);
     await rm(`${this.statuses.file(name)}.lock`, { recursive: true, force: true });
     await rm(this.logFile(name), { force: true });
+    await rm(`${this.logFile(name)}.1`, { force: true });
   }
 
   /** `thv list`: live and failed workloads; with `all`, stopped ones too. Dead supervisors are reported, never shown running. */

@@ -47,9 +47,8 @@ export async function createRemoteCredentials(config: RunConfig, deps: RemoteCre
     return staticCredentials({ authorization: `Bearer ${token}` });
   }
   if (auth.enabled) {
-    throw new ThvError('auth_failed', 'OAuth for remote workloads is not available in this build', {
-      hint: 'Use --remote-auth-bearer-token or --remote-auth-bearer-token-file.',
-    });
+    const { createWorkloadOAuthCredentials } = await import('../auth/remote/workload.js');
+    return createWorkloadOAuthCredentials(config, deps);
   }
   return undefined;
 }

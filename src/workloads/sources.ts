@@ -16,6 +16,8 @@ export interface ResolvedSource {
   headers: Record<string, string>;
   /** A name to use when the user gave none. */
   suggestedName: string;
+  /** Environment variables the registry entry marks as required (checked against -e and --secret). */
+  requiredEnv?: Array<{ name: string; secret: boolean; description?: string }>;
 }
 
 export interface SourceDeps {
@@ -34,6 +36,10 @@ export async function resolveSource(target: string | undefined, commandLine: str
     if (!command) throw badRequest('nothing to run', 'Give a registry name, npx://pkg, uvx://pkg, a URL, or `-- <command> [args]`.');
     if (transportFlag && transportFlag !== 'stdio') {
       throw badRequest(`--transport ${transportFlag} is not supported for a local command`, 'Local commands speak stdio; thv serves them over both streamable HTTP and SSE.');
+    }
+    // Checked now so a typo fails before anything is written, not later in the supervisor.
+    if (!command.includes('/') && !findOnPath(command, deps.env)) {
+      throw new ThvError('runtime_unavailable', `command "${command}" was not found on PATH`, { hint: 'Check the command, or give its full path.' });
     }
     return { source: { kind: 'command', ref: [command, ...args].join(' ') }, command, args, transport: 'stdio', headers: {}, suggestedName: nameFromCommand(command, args) };
   }
@@ -102,7 +108,10 @@ async function registrySource(name: string, extraArgs: string[], deps: SourceDep
   if (pkg) {
     const spec = pkg.version ? `${pkg.identifier}@${pkg.version}` : pkg.identifier;
     const resolved = packageSource(pkg.registry_type === 'npm' ? 'npx' : 'uvx', spec, [...(image.args ?? []), ...extraArgs], deps.env, server.name, server.name);
-    return { ...resolved, suggestedName: sanitiseName(shortName) };
+    const requiredEnv = (image.env_vars ?? [])
+      .filter((v) => v.required && v.default === undefined)
+      .map((v) => ({ name: v.name, secret: Boolean(v.secret), ...(v.description ? { description: v.description } : {}) }));
+    return { ...resolved, suggestedName: sanitiseName(shortName), ...(requiredEnv.length ? { requiredEnv } : {}) };
   }
   const oci = image.image ?? image.packages?.find((p) => p.registry_type === 'oci')?.identifier;
   throw new ThvError('runtime_unavailable', `container runtime not available: "${server.name}" is only published as the container image ${oci ?? '(unknown image)'}`, {

@@ -385,3 +385,17 @@ describe('thv run <registry name>', () => {
     expect(run.stderr).toContain('uv');
   });
 });
+
+describe('concurrent starts', () => {
+  it('two `thv start` at once launch one supervisor', async () => {
+    expect((await runFixture('once')).code).toBe(0);
+    expect((await runThv(['stop', 'once'], home)).code).toBe(0);
+    const [a, b] = await Promise.all([runThv(['start', 'once'], home), runThv(['start', 'once'], home)]);
+    expect([a.code, b.code, a.stderr + b.stderr]).toEqual([0, 0, '']);
+    expect([a.stdout, b.stdout].filter((o) => o.includes('already running'))).toHaveLength(1);
+    const client = await connectClient(urlIn(a.stdout));
+    await client.callTool({ name: 'echo', arguments: { text: 'x' } });
+    await client.close();
+    expect((await pidsIn(pidFile)).filter(isAlive)).toHaveLength(1);
+  });
+});

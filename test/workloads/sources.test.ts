@@ -8,7 +8,7 @@ import type { CatalogServer } from '../../src/registry/types.js';
 const env = { PATH: dirname(process.execPath) };
 
 const catalog: CatalogServer[] = [
-  { name: 'io.example/npm-server', description: 'npm', packages: [{ registry_type: 'oci', identifier: 'ghcr.io/x/npm-server:1' }, { registry_type: 'npm', identifier: '@example/npm-server', version: '1.2.3' }], args: ['--stdio'] },
+  { name: 'io.example/npm-server', description: 'npm', env_vars: [{ name: 'API_KEY', required: true, secret: true, description: 'the key' }, { name: 'REGION', required: true, default: 'eu' }], packages: [{ registry_type: 'oci', identifier: 'ghcr.io/x/npm-server:1' }, { registry_type: 'npm', identifier: '@example/npm-server', version: '1.2.3' }], args: ['--stdio'] },
   { name: 'io.example/remote', description: 'remote', url: 'https://mcp.example.com/v1/mcp', transport: 'streamable-http', headers: [{ name: 'X-Region', default: 'eu' }, { name: 'X-Key', secret: true, default: 'nope' }] },
   { name: 'io.example/oci-only', description: 'oci', image: 'ghcr.io/example/oci-only:2.0' },
 ];
@@ -46,6 +46,7 @@ describe('what thv run understands', () => {
     expect(s.args).toEqual(['-y', '@example/npm-server@1.2.3', '--stdio', '--extra']);
     expect(s.source).toMatchObject({ kind: 'registry', registry_name: 'io.example/npm-server' });
     expect(s.suggestedName).toBe('npm-server');
+    expect(s.requiredEnv).toEqual([{ name: 'API_KEY', secret: true, description: 'the key' }]);
   });
 
   it('a registry remote becomes a proxy with its non-secret header defaults', async () => {
@@ -69,5 +70,14 @@ describe('what thv run understands', () => {
     expect((await resolveSource('https://api.example.com/mcp', [], { env, getServer })).transport).toBe('streamable-http');
     expect((await resolveSource('https://api.example.com/sse', [], { env, getServer })).transport).toBe('sse');
     expect((await resolveSource('https://api.example.com/mcp', [], { env, getServer })).suggestedName).toBe('api-example-com');
+  });
+});
+
+describe('a local command', () => {
+  it('that is not on PATH fails before anything is written', async () => {
+    await expect(resolveSource(undefined, ['no-such-program-xyz', '--flag'], { env, getServer })).rejects.toMatchObject({
+      code: 'runtime_unavailable',
+      message: 'command "no-such-program-xyz" was not found on PATH',
+    });
   });
 });

@@ -114,7 +114,12 @@ export function registerWorkloadRoutes(app: FastifyInstance, deps: WorkloadRoute
   const tags = ['workloads'];
   const startedSchema = {
     type: 'object',
-    properties: { name: { type: 'string' }, url: { type: 'string' }, port: { type: 'integer' } },
+    properties: {
+      name: { type: 'string' },
+      url: { type: 'string' },
+      port: { type: 'integer' },
+      warnings: { type: 'array', items: { type: 'string' }, description: 'e.g. required environment variables that were not given' },
+    },
     required: ['name', 'url', 'port'],
   } as const;
 

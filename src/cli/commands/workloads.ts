@@ -46,7 +46,6 @@ interface RunOptions {
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 export function registerWorkloadCommands(program: Command, ctx: CliContext): void {
-  registerGroupCommands(program, ctx);
   program
     .command('run')
     .description('Run an MCP server: a registry name, npx://pkg[@ver], uvx://pkg[@ver], an http(s):// URL, or -- <command> [args]')
@@ -96,6 +95,7 @@ export function registerWorkloadCommands(program: Command, ctx: CliContext): voi
         return;
       }
       const started = await failedTo('run the workload', () => workloads.run(req));
+      for (const warning of started.warnings) ctx.err(`Warning: ${warning}\n`);
       ctx.out(`MCP server "${started.name}" is running at ${started.url}\n`);
     });
 
@@ -150,7 +150,7 @@ export function registerWorkloadCommands(program: Command, ctx: CliContext): voi
         ctx.out(stopped.length ? stopped.map((n) => `Stopped ${n}\n`).join('') : 'No workloads were running\n');
         return;
       }
-      if (!name) throw usage('give a workload name or --all');
+      if (!name) throw usage('give a workload name or --all', 'stop');
       const { wasRunning } = await failedTo(`stop ${name}`, () => workloads.stop(name));
       ctx.out(wasRunning ? `Stopped ${name}\n` : `${name} was not running\n`);
     });
@@ -190,10 +190,14 @@ export function registerWorkloadCommands(program: Command, ctx: CliContext): voi
       const { printLog } = await import('../../workloads/logs.js');
       await printLog(workloads.logFile(name), { follow: Boolean(opts.follow), write: ctx.out });
     });
+
+  registerGroupCommands(program, ctx);
 }
 
 async function runForeground(ctx: CliContext, workloads: WorkloadManager, req: RunRequest): Promise<void> {
-  const config = await workloads.create(req);
+  const warnings: string[] = [];
+  const config = await workloads.create(req, warnings);
+  for (const warning of warnings) ctx.err(`Warning: ${warning}\n`);
   const { log } = await import('../../core/log.js');
   const supervisor = await workloads.startInProcess(config.name, log());
   ctx.out(`MCP server "${config.name}" is running at ${supervisor.url} (press Ctrl+C to stop)\n`);
@@ -246,8 +250,8 @@ function parsePort(value: string, flag: string): number {
   return port;
 }
 
-function usage(message: string): Error {
-  return badRequest(message, 'Run `thv run --help` for usage.');
+function usage(message: string, command = 'run'): Error {
+  return badRequest(message, `Run \`thv ${command} --help\` for usage.`);
 }
 
 function describeWorkload(w: WorkloadInfo): string {

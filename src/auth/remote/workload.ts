@@ -1,0 +1,146 @@
+import { readFile } from 'node:fs/promises';
+import { systemClock, type Clock } from '../../core/clock.js';
+import { ThvError } from '../../core/errors.js';
+import { parseGoDuration } from '../../core/duration.js';
+import type { SecretsProvider } from '../../secrets/provider.js';
+import type { RemoteCredentialsDeps } from '../../workloads/remote-credentials.js';
+import { RunConfigStore } from '../../workloads/run-config-store.js';
+import type { RunConfig } from '../../workloads/types.js';
+import { flowTimeoutFromEnv } from '../browser-flow.js';
+import { systemOpener } from '../opener.js';
+import { monitorTimingsFromEnv } from '../monitor.js';
+import { createOAuthCredentials, type OAuthCredentials, type OAuthSettings } from './index.js';
+import { remoteAuthStateKey } from './state.js';
+
+/** Run-config field (workloads scope key) of the OAuth state, so `thv start` resolves it and `thv rm` deletes it. */
+export const OAUTH_STATE_REF = 'oauth_state_ref';
+
+/**
+ * Builds the OAuth credentials of a remote workload inside its supervisor: the stored session when
+ * it still works, else a login. The browser opens unless --remote-auth-skip-browser was given or the
+ * starter is non-interactive (TOOLHIVE_NON_INTERACTIVE, e.g. the REST API); the authorization URL is
+ * always in the status context and the log.
+ */
+export async function createWorkloadOAuthCredentials(config: RunConfig, deps: RemoteCredentialsDeps): Promise<OAuthCredentials> {
+  const auth = config.remote_auth!;
+  const { log, env } = deps;
+  const key = remoteAuthStateKey(config.name);
+  const store = await openWorkloadSecrets(deps);
+  let stored = deps.secretValues[key];
+  if (store) {
+    stored = (await store.get(key).catch((err: Error) => {
+      log.warn({ err: err.message }, 'could not read the stored OAuth session');
+      return undefined;
+    })) ?? stored;
+  }
+  let warnedUnsaved = false;
+  let refRecorded = (auth as Record<string, unknown>)[OAUTH_STATE_REF] === key;
+  const save = async (raw: string) => {
+    if (!store) {
+      if (!warnedUnsaved) log.warn('the secrets store cannot be opened without a prompt here; the OAuth session is kept in memory only');
+      warnedUnsaved = true;
+      return;
+    }
+    await store.set(key, raw);
+    if (!refRecorded) {
+      refRecorded = true;
+      await recordStateRef(config.name, key, deps).catch((err: Error) => log.warn({ err: err.message }, 'could not record the OAuth session in the run config'));
+    }
+  };
+  const interactive = !auth.skip_browser && !isFlagSet(env.TOOLHIVE_NON_INTERACTIVE);
+  return createOAuthCredentials({
+    workload: config.name,
+    serverUrl: config.remote_url!,
+    settings: await settingsOf(config, deps),
+    stored,
+    save,
+    ...(interactive ? { opener: systemOpener(env) } : {}),
+    onStatus: (status, context) => deps.onStatus(status, context),
+    clock: deps.clock === systemClock ? backgroundClock : deps.clock,
+    log,
+    timings: monitorTimingsFromEnv(env, (name, value) => log.warn({ name, value }, 'ignoring an invalid duration')),
+  });
+}
+
+async function settingsOf(config: RunConfig, deps: RemoteCredentialsDeps): Promise<OAuthSettings> {
+  const auth = config.remote_auth!;
+  let clientSecret: string | undefined;
+  if (auth.client_secret_ref) clientSecret = deps.secretValues[auth.client_secret_ref];
+  else if (auth.client_secret_file) {
+    try {
+      clientSecret = (await readFile(auth.client_secret_file, 'utf8')).trim();
+    } catch (err) {
+      throw new ThvError('auth_failed', `cannot read the client secret file ${auth.client_secret_file}`, { cause: err });
+    }
+  }
+  let timeoutMs = flowTimeoutFromEnv(deps.env);
+  if (auth.timeout) {
+    const parsed = parseGoDuration(auth.timeout);
+    if (parsed === undefined || parsed <= 0) deps.log.warn({ value: auth.timeout }, 'ignoring an invalid --remote-auth-timeout');
+    else timeoutMs = parsed;
+  }
+  return {
+    ...(auth.issuer ? { issuer: auth.issuer } : {}),
+    ...(auth.client_id ? { clientId: auth.client_id } : {}),
+    ...(clientSecret ? { clientSecret } : {}),
+    ...(auth.scopes?.length ? { scopes: auth.scopes } : {}),
+    ...(auth.resource ? { resource: auth.resource } : {}),
+    ...(auth.callback_port !== undefined ? { callbackPort: auth.callback_port } : {}),
+    timeoutMs,
+  };
+}
+
+/** The supervisor never prompts: the store opens from the keyring or TOOLHIVE_SECRETS_PASSWORD, or not at all. */
+async function openWorkloadSecrets(deps: RemoteCredentialsDeps): Promise<SecretsProvider | undefined> {
+  try {
+    const [{ openSecretsProvider, scopedSecrets }, { ConfigStore }] = await Promise.all([
+      import('../../secrets/index.js'),
+      import('../../config/store.js'),
+    ]);
+    const config = await new ConfigStore(deps.paths.configFile).load();
+    const provider = await openSecretsProvider({ paths: deps.paths, env: deps.env, config, interactive: false });
+    if (!provider.capabilities.canWrite) return undefined;
+    const scoped = scopedSecrets(provider, 'workloads');
+    await scoped.list();
+    return scoped;
+  } catch (err) {
+    deps.log.warn({ err: (err as Error).message }, 'the secrets store is not available to the supervisor');
+    return undefined;
+  }
+}
+
+async function recordStateRef(name: string, key: string, deps: RemoteCredentialsDeps): Promise<void> {
+  const store = new RunConfigStore(deps.paths);
+  const latest = await store.get(name);
+  if (!latest.remote_auth) return;
+  await store.write({ ...latest, remote_auth: { ...latest.remote_auth, [OAUTH_STATE_REF]: key } });
+}
+
+function isFlagSet(value: string | undefined): boolean {
+  return value !== undefined && value !== '' && value !== '0' && value !== 'false';
+}
+
+/**
+ * The system clock with timers that do not keep the process alive: a foreground `thv run` must exit
+ * once its proxy has stopped, even though the token monitor still waits for the next expiry.
+ */
+const backgroundClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) =>
+    new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(signal?.reason);
+      };
+      const timer = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      timer.unref();
+      signal?.addEventListener('abort', onAbort, { once: true });
+    }),
+};

@@ -1,0 +1,165 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createServer } from 'node:net';
+import { systemClock, type Clock } from '../../../src/core/clock.js';
+import { ManualClock } from '../../fixtures/manual-clock.js';
+import { createLogger } from '../../../src/core/log.js';
+import { createOAuthCredentials, type OAuthCredentials } from '../../../src/auth/remote/index.js';
+import { parseRemoteAuthState } from '../../../src/auth/remote/state.js';
+import { startTestIdp, type TestIdp } from '../../fixtures/idp.js';
+import { startTokenFaultProxy, type TokenFaultProxy } from '../../fixtures/token-fault-proxy.js';
+import { startTokenCheckingMcp, type TokenCheckingMcp } from '../../fixtures/token-checking-mcp.js';
+import { followLogin } from '../../fixtures/test-browser.mjs';
+
+let idp: TestIdp;
+let as: TokenFaultProxy;
+let mcp: TokenCheckingMcp;
+let stored: string | undefined;
+let opened: string[];
+let logs: string[];
+const open: OAuthCredentials[] = [];
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const port = (probe.address() as { port: number }).port;
+  await new Promise((r) => probe.close(r));
+  return port;
+}
+
+async function setUp(discovery: 'header' | 'well-known'): Promise<void> {
+  mcp = await startTokenCheckingMcp({ isValid: async (t) => Boolean(await idp.findAccessToken(t)), discovery, scopesSupported: ['mcp:tools'] });
+  idp = await startTestIdp({ registration: true, accessTokenTtl: 60, resources: { [mcp.url]: { scope: 'mcp:tools' } } });
+  as = await startTokenFaultProxy(idp.issuer);
+  mcp.authorizationServer = as.issuer;
+}
+
+beforeEach(() => {
+  stored = undefined;
+  opened = [];
+  logs = [];
+});
+
+afterEach(async () => {
+  for (const c of open.splice(0)) c.stop();
+  await mcp?.close();
+  await as?.close();
+  await idp?.close();
+});
+
+async function credentials(callbackPort: number, extra: { skipBrowser?: boolean; clock?: Clock } = {}): Promise<OAuthCredentials> {
+  const c = await createOAuthCredentials({
+    workload: 'remote1',
+    serverUrl: mcp.url,
+    settings: { callbackPort, timeoutMs: 20_000 },
+    stored,
+    save: async (raw) => void (stored = raw),
+    ...(extra.skipBrowser
+      ? {}
+      : {
+          opener: async (url: string) => {
+            opened.push(url);
+            void followLogin(url);
+          },
+        }),
+    onStatus: () => undefined,
+    clock: extra.clock ?? systemClock,
+    log: createLogger({ level: 'debug', format: 'json', write: (l) => void logs.push(l) }),
+  });
+  open.push(c);
+  return c;
+}
+
+async function callMcp(c: OAuthCredentials): Promise<number> {
+  const res = await fetch(mcp.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(await c.headers()) },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+  });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+describe('remote OAuth (MCP authorization spec)', () => {
+  it('discovers the issuer from the 401 challenge, registers a client, logs in with PKCE and the resource, and the token is accepted', async () => {
+    await setUp('header');
+    const c = await credentials(await freePort());
+    expect(opened).toHaveLength(1);
+    const authUrl = new URL(opened[0]!);
+    expect(authUrl.origin).toBe(as.issuer);
+    expect(authUrl.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(authUrl.searchParams.get('resource')).toBe(mcp.url);
+    expect(authUrl.searchParams.get('client_id')).not.toBe(idp.clientId);
+    expect(await callMcp(c)).toBe(200);
+    const state = parseRemoteAuthState(stored)!;
+    expect(state).toMatchObject({ dynamic_client: true, issuer: as.issuer, resource: mcp.url });
+    expect(state.refresh_token).toBeTruthy();
+  });
+
+  it('a restart with the stored state needs no new login, even after the access token is gone', async () => {
+    await setUp('header');
+    const port = await freePort();
+    await credentials(port);
+    // Simulate an expired access token: the next start must refresh, not log in.
+    const state = parseRemoteAuthState(stored)!;
+    stored = JSON.stringify({ ...state, expires_at: 1 });
+    const refreshesBefore = as.counts.tokenRequests;
+    const again = await credentials(port);
+    expect(opened).toHaveLength(1);
+    expect(as.counts.tokenRequests).toBe(refreshesBefore + 1);
+    expect(await callMcp(again)).toBe(200);
+    expect(parseRemoteAuthState(stored)!.refresh_token).not.toBe(state.refresh_token);
+  });
+
+  it('finds the protected-resource metadata at the well-known location when the challenge names none', async () => {
+    await setUp('well-known');
+    const c = await credentials(await freePort());
+    expect(await callMcp(c)).toBe(200);
+  });
+
+  it('a refused stored session (invalid_grant) leads to a new login at the next start', async () => {
+    await setUp('header');
+    const port = await freePort();
+    await credentials(port);
+    await idp.revokeAllGrants();
+    const state = parseRemoteAuthState(stored)!;
+    stored = JSON.stringify({ ...state, expires_at: 1 });
+    const c = await credentials(port);
+    expect(opened).toHaveLength(2);
+    expect(await callMcp(c)).toBe(200);
+  });
+
+  it('no token appears in the log', async () => {
+    await setUp('header');
+    await credentials(await freePort());
+    const state = parseRemoteAuthState(stored)!;
+    const text = logs.join('');
+    expect(text).not.toContain(state.access_token!);
+    expect(text).not.toContain(state.refresh_token!);
+  });
+
+  it.each([
+    ['html403', 'running', /HTML page/],
+    ['429', 'running', /HTTP 429/],
+    ['500', 'running', /HTTP 500/],
+    ['reset', 'running', /ECONNRESET|UND_ERR_SOCKET|closed/],
+    ['invalid_grant', 'unauthenticated', /invalid_grant/],
+  ] as const)('a token endpoint answering %s is classified from the real response', async (fault, status, reason) => {
+    await setUp('header');
+    const clock = new ManualClock();
+    const c = await credentials(await freePort(), { clock });
+    expect(c.monitor.state.status).toBe('running');
+    as.fault = fault;
+    expect(await c.refreshAfterUnauthorized!()).toBe(false);
+    expect(as.counts.faulted).toBe(1);
+    expect(c.monitor.state.status).toBe(status);
+    if (status === 'running') {
+      // Transient: a short retry is scheduled (the manual clock holds it) and the reason is logged.
+      await clock.untilSleeping();
+      expect(clock.pending().some((ms) => ms <= 15_000)).toBe(true);
+      expect(logs.join('')).toMatch(reason);
+    } else {
+      expect(c.monitor.state.context).toMatch(reason);
+      await expect(c.headers()).rejects.toMatchObject({ code: 'auth_failed' });
+    }
+  });
+});

@@ -1,0 +1,224 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { chmod, readFile, readdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { makeTempHome, runThv, type TempHome } from '../fixtures/cli.js';
+import { startTestIdp, type TestIdp } from '../fixtures/idp.js';
+import { startTokenFaultProxy, type TokenFaultProxy } from '../fixtures/token-fault-proxy.js';
+import { startTokenCheckingMcp, type TokenCheckingMcp } from '../fixtures/token-checking-mcp.js';
+import { waitFor } from '../workloads/helpers.js';
+import { followLogin } from '../fixtures/test-browser.mjs';
+import { resolvePaths } from '../../src/core/paths.js';
+import { openSecretsProvider, scopedSecrets } from '../../src/secrets/index.js';
+
+const TEST_BROWSER = resolve(import.meta.dirname, '../fixtures/test-browser.mjs');
+const NAME = 'remote1';
+
+let home: TempHome;
+let idp: TestIdp;
+let as: TokenFaultProxy;
+let mcp: TokenCheckingMcp;
+const acceptedTokens = new Set<string>();
+
+/** Short timings through the env overrides (SPEC §5.2), so the real supervisor walks every state quickly. */
+const FAST = {
+  TOOLHIVE_TOKEN_REFRESH_INITIAL_RETRY_INTERVAL: '50ms',
+  TOOLHIVE_TOKEN_REFRESH_MAX_RETRY_INTERVAL: '100ms',
+  TOOLHIVE_TOKEN_REFRESH_MAX_TRIES: '3',
+  TOOLHIVE_TOKEN_REFRESH_MAX_ELAPSED_TIME: '2s',
+  TOOLHIVE_TOKEN_AUTH_RETRYING_TICK_INTERVAL: '200ms',
+  TOOLHIVE_TOKEN_AUTH_RETRYING_MAX_ELAPSED: '10m',
+};
+
+beforeEach(async () => {
+  await chmod(TEST_BROWSER, 0o755);
+  home = await makeTempHome();
+  Object.assign(home.env, {
+    BROWSER: TEST_BROWSER,
+    TEST_BROWSER_MARKER: join(home.root, 'browser-ran'),
+    TEST_BROWSER_LOG: join(home.root, 'browser.log'),
+    TOOLHIVE_SECRETS_PASSWORD: 'remote-auth-test-password',
+    ...FAST,
+  });
+  acceptedTokens.clear();
+  mcp = await startTokenCheckingMcp({
+    isValid: async (token) => {
+      const ok = Boolean(await idp.findAccessToken(token));
+      if (ok) acceptedTokens.add(token);
+      return ok;
+    },
+    scopesSupported: ['mcp:tools'],
+  });
+  idp = await startTestIdp({ registration: true, accessTokenTtl: 4, resources: { [mcp.url]: { scope: 'mcp:tools' } } });
+  as = await startTokenFaultProxy(idp.issuer);
+  mcp.authorizationServer = as.issuer;
+});
+
+afterEach(async () => {
+  await runThv(['stop', '--all'], home);
+  await mcp.close();
+  await as.close();
+  await idp.close();
+  await home.cleanup();
+});
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const port = (probe.address() as { port: number }).port;
+  await new Promise((r) => probe.close(r));
+  return port;
+}
+
+async function runRemote(env: NodeJS.ProcessEnv = {}): Promise<string> {
+  const result = await runThv(['run', mcp.url, '--name', NAME, '--remote-auth', '--remote-auth-callback-port', String(await freePort())], home, { env, timeoutMs: 60_000 });
+  expect(result.stderr).not.toMatch(/error/i);
+  expect(result.code).toBe(0);
+  return /(http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(result.stdout)![1]!;
+}
+
+async function call(url: string): Promise<Response> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+  });
+  await res.clone().arrayBuffer();
+  return res;
+}
+
+async function listed(): Promise<{ status: string; status_context: string }> {
+  const result = await runThv(['list', '--all', '--format', 'json'], home);
+  const rows = JSON.parse(result.stdout) as Array<{ name: string; status: string; status_context: string }>;
+  return rows.find((r) => r.name === NAME)!;
+}
+
+async function browserRuns(): Promise<number> {
+  return (await readFile(home.env.TEST_BROWSER_MARKER!, 'utf8').catch(() => '')).split('\n').filter(Boolean).length;
+}
+
+async function logText(): Promise<string> {
+  return readFile(join(resolvePaths(home.env).logsDir, `${NAME}.log`), 'utf8');
+}
+
+async function storedRefreshToken(): Promise<string> {
+  const paths = resolvePaths(home.env);
+  const provider = await openSecretsProvider({ paths, env: home.env, config: {} as never, interactive: false });
+  const raw = await scopedSecrets(provider, 'workloads').get(`WORKLOAD_${NAME}_OAUTH`);
+  return (JSON.parse(raw!) as { refresh_token: string }).refresh_token;
+}
+
+/** Every file thv wrote: run configs, statuses, logs (not the encrypted secrets store). */
+async function plainFiles(): Promise<string> {
+  const paths = resolvePaths(home.env);
+  let text = '';
+  for (const dir of [paths.runConfigsDir, paths.statusesDir, paths.logsDir]) {
+    for (const file of await readdir(dir).catch(() => [] as string[])) text += await readFile(join(dir, file), 'utf8').catch(() => '');
+  }
+  return text;
+}
+
+describe('thv run https://… --remote-auth', () => {
+  it('logs in once through the browser; restart needs no new login; the proxy injects a token the server accepts', async () => {
+    const url = await runRemote();
+    expect(await browserRuns()).toBe(1);
+    expect((await call(url)).status).toBe(200);
+    expect((await listed()).status).toBe('running');
+
+    const restarted = await runThv(['restart', NAME], home, { timeoutMs: 60_000 });
+    expect(restarted.code).toBe(0);
+    expect(await browserRuns()).toBe(1);
+    await waitFor('a call through the restarted proxy', async () => (await call(url)).status === 200);
+    // The 4 s access token is refreshed in the background; calls keep working with the new one.
+    await waitFor('a background refresh', () => as.counts.tokenRequests >= 2, 20_000);
+    expect((await call(url)).status).toBe(200);
+    expect(await browserRuns()).toBe(1);
+
+    const files = await plainFiles();
+    const refresh = await storedRefreshToken();
+    expect(files).not.toContain(refresh);
+    for (const token of acceptedTokens) expect(files).not.toContain(token);
+
+    // rm takes the stored session with it.
+    expect((await runThv(['rm', NAME], home)).code).toBe(0);
+    await expect(storedRefreshToken()).rejects.toThrow();
+  });
+
+  it('an HTML 403 from the token endpoint → auth_retrying and 503 + Retry-After; healing → running without user action', async () => {
+    const url = await runRemote();
+    as.fault = 'html403';
+    await waitFor('auth_retrying', async () => (await listed()).status === 'auth_retrying', 20_000);
+    expect((await listed()).status_context).toContain('HTML page');
+    const failing = await waitFor('a 503 from the proxy', async () => {
+      const res = await call(url);
+      return res.status === 503 ? res : undefined;
+    }, 20_000);
+    expect(Number(failing.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+
+    as.fault = 'pass';
+    await waitFor('running again', async () => (await listed()).status === 'running', 20_000);
+    await waitFor('calls succeed again', async () => (await call(url)).status === 200, 20_000);
+    expect(await browserRuns()).toBe(1);
+    expect(await logText()).not.toContain('registration may be stale');
+  });
+
+  it('invalid_grant → unauthenticated at once with a reason, no retries, and the stale-client hint once', async () => {
+    await runRemote();
+    as.fault = 'invalid_grant';
+    const row = await waitFor('unauthenticated', async () => {
+      const r = await listed();
+      return r.status === 'unauthenticated' ? r : undefined;
+    }, 20_000);
+    expect(row.status_context).toContain('invalid_grant');
+    const faulted = as.counts.faulted;
+    expect(faulted).toBe(1);
+    const log = await waitFor('the hint in the log', async () => {
+      const text = await logText();
+      return text.includes('registration may be stale') ? text : undefined;
+    });
+    expect(log.split('registration may be stale')).toHaveLength(2);
+    expect(as.counts.faulted).toBe(faulted);
+  });
+
+  it('a transient failure that outlasts the ceiling → unauthenticated without the hint', async () => {
+    await runRemote({ TOOLHIVE_TOKEN_AUTH_RETRYING_MAX_ELAPSED: '1s' });
+    as.fault = '500';
+    const row = await waitFor('unauthenticated', async () => {
+      const r = await listed();
+      return r.status === 'unauthenticated' ? r : undefined;
+    }, 30_000);
+    expect(row.status_context).toMatch(/kept failing.*HTTP 500/);
+    expect(await logText()).not.toContain('registration may be stale');
+  });
+
+  it('without a person at hand (TOOLHIVE_NON_INTERACTIVE) no browser opens: the workload reports unauthenticated with the authorization URL', async () => {
+    const port = await freePort();
+    const run = runThv(['run', mcp.url, '--name', NAME, '--remote-auth', '--remote-auth-callback-port', String(port)], home, {
+      env: { TOOLHIVE_NON_INTERACTIVE: '1' },
+      timeoutMs: 60_000,
+    });
+    const row = await waitFor('unauthenticated with a URL', async () => {
+      const r = await listed().catch(() => undefined);
+      return r?.status === 'unauthenticated' && r.status_context.includes('http') ? r : undefined;
+    }, 20_000);
+    const authorizationUrl = /(http:\/\/\S+)/.exec(row.status_context)![1]!;
+    expect(new URL(authorizationUrl).origin).toBe(as.issuer);
+    expect(await followLogin(authorizationUrl)).toBe(200);
+    const result = await run;
+    expect(result.code).toBe(0);
+    expect(await browserRuns()).toBe(0);
+    expect((await listed()).status).toBe('running');
+  });
+
+  it('an upstream 401 makes the proxy refresh once and replay the request', async () => {
+    const url = await runRemote();
+    expect((await call(url)).status).toBe(200);
+    const before = as.counts.tokenRequests;
+    mcp.reject(mcp.lastAcceptedToken!);
+    const res = await call(url);
+    expect(res.status).toBe(200);
+    // ≥: the 4 s token may also be refreshed in the background meanwhile; "once per 401" is proven in monitor.test.ts.
+    expect(as.counts.tokenRequests).toBeGreaterThanOrEqual(before + 1);
+    expect(mcp.counts.rejected).toBeGreaterThanOrEqual(1);
+  });
+});
