@@ -6,7 +6,7 @@ const suites: Record<string, () => Promise<void>> = {
   registry: () => benchRegistry(),
 };
 try {
-  const workloads = await import('./workloads.js' as string).catch(() => undefined);
+  const workloads = await import('./workloads.mjs' as string).catch(() => undefined);
   if (workloads?.benchWorkloads) suites.workloads = () => workloads.benchWorkloads();
 } catch {
   // the workloads suite is optional while it is being built

@@ -7,7 +7,7 @@ import { startProtectedRegistry, type ProtectedRegistry } from '../fixtures/prot
 import { followLogin } from '../fixtures/test-browser.mjs';
 import { makeTempHome, type TempHome } from '../fixtures/cli.js';
 import { startTestApi, type HttpResult, type TestApi } from './helpers.js';
-import { freePort, isBindable, isConnectRefused } from './ports.js';
+import { freePort, isBindable, isConnectRefused } from '../fixtures/ports.js';
 
 const R = '/api/v1beta/registry';
 const TEST_BROWSER = resolve(import.meta.dirname, '../fixtures/test-browser.mjs');

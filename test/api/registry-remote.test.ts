@@ -8,7 +8,7 @@ import { makeServers, startRegistryServer, type RegistryServer } from '../fixtur
 import { makeTempHome, type TempHome } from '../fixtures/cli.js';
 import { startTestApi, type TestApi } from './helpers.js';
 import { manualClock } from './manual-clock.js';
-import { freePort, isBindable, isConnectRefused } from './ports.js';
+import { freePort, isBindable, isConnectRefused } from '../fixtures/ports.js';
 
 const R = '/api/v1beta/registry';
 const TWO_HOURS = 2 * 60 * 60 * 1000;

@@ -1,10 +1,10 @@
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { beginAuthorization, runBrowserFlow, type AuthorizationRequest } from '../../src/auth/browser-flow.js';
 import { refreshTokens } from '../../src/auth/oauth-client.js';
 import { discoverIssuer } from '../../src/auth/oidc-discovery.js';
 import { startTestIdp, type TestIdp } from '../fixtures/idp.js';
 import { followLogin } from '../fixtures/test-browser.mjs';
+import { isBindable as portIsFree } from '../fixtures/ports.js';
 
 let idp: TestIdp;
 beforeAll(async () => {
@@ -21,15 +21,6 @@ async function request(overrides: Partial<AuthorizationRequest> = {}): Promise<A
     timeoutMs: 10_000,
     ...overrides,
   };
-}
-
-/** Resolves true when nothing listens on the port any more. */
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.once('error', () => resolve(false));
-    probe.listen({ port, host: '127.0.0.1', exclusive: true }, () => probe.close(() => resolve(true)));
-  });
 }
 
 describe('the browser flow', () => {

@@ -1,6 +1,5 @@
 import { chmod, readdir, readFile, stat, writeFile, mkdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -11,6 +10,7 @@ import { makeTempHome, runThv, type CliResult, type RunOptions, type TempHome } 
 import { startTestIdp, type TestIdp } from '../fixtures/idp.js';
 import { startProtectedRegistry, type ProtectedRegistry } from '../fixtures/protected-registry.js';
 import { makeServers, startRegistryServer } from '../fixtures/registry-server.js';
+import { freePort, isBindable as portIsFree } from '../fixtures/ports.js';
 
 const TEST_BROWSER = resolve(import.meta.dirname, '../fixtures/test-browser.mjs');
 const AUTH_MESSAGE = 'Error: failed to list servers: registry authentication required: Run `thv registry login` to authenticate.';
@@ -47,25 +47,6 @@ async function thv(args: string[], options: RunOptions = {}): Promise<CliResult>
   const result = await runThv(args, home, options);
   transcript.push(result);
   return result;
-}
-
-/** A port nothing listens on right now (the OS picks it; we release it for thv to bind). */
-function freePort(): Promise<number> {
-  return new Promise((resolvePort) => {
-    const probe = createServer();
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolvePort(port));
-    });
-  });
-}
-
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolveFree) => {
-    const probe = createServer();
-    probe.once('error', () => resolveFree(false));
-    probe.listen({ port, host: '127.0.0.1', exclusive: true }, () => probe.close(() => resolveFree(true)));
-  });
 }
 
 async function configure(issuer = idp.issuer): Promise<void> {

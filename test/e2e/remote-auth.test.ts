@@ -1,6 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { chmod, readFile, readdir } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { makeTempHome, runThv, type TempHome } from '../fixtures/cli.js';
 import { startTestIdp, type TestIdp } from '../fixtures/idp.js';
@@ -10,6 +9,7 @@ import { waitFor } from '../workloads/helpers.js';
 import { followLogin } from '../fixtures/test-browser.mjs';
 import { resolvePaths } from '../../src/core/paths.js';
 import { openSecretsProvider, scopedSecrets } from '../../src/secrets/index.js';
+import { freePort } from '../fixtures/ports.js';
 
 const TEST_BROWSER = resolve(import.meta.dirname, '../fixtures/test-browser.mjs');
 const NAME = 'remote1';
@@ -61,14 +61,6 @@ afterEach(async () => {
   await idp.close();
   await home.cleanup();
 });
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-  const port = (probe.address() as { port: number }).port;
-  await new Promise((r) => probe.close(r));
-  return port;
-}
 
 async function runRemote(env: NodeJS.ProcessEnv = {}): Promise<string> {
   const result = await runThv(['run', mcp.url, '--name', NAME, '--remote-auth', '--remote-auth-callback-port', String(await freePort())], home, { env, timeoutMs: 60_000 });

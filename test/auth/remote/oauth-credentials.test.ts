@@ -1,5 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createServer } from 'node:net';
 import { systemClock, type Clock } from '../../../src/core/clock.js';
 import { ManualClock } from '../../fixtures/manual-clock.js';
 import { createLogger } from '../../../src/core/log.js';
@@ -9,6 +8,7 @@ import { startTestIdp, type TestIdp } from '../../fixtures/idp.js';
 import { startTokenFaultProxy, type TokenFaultProxy } from '../../fixtures/token-fault-proxy.js';
 import { startTokenCheckingMcp, type TokenCheckingMcp } from '../../fixtures/token-checking-mcp.js';
 import { followLogin } from '../../fixtures/test-browser.mjs';
+import { freePort } from '../../fixtures/ports.js';
 
 let idp: TestIdp;
 let as: TokenFaultProxy;
@@ -17,14 +17,6 @@ let stored: string | undefined;
 let opened: string[];
 let logs: string[];
 const open: OAuthCredentials[] = [];
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-  const port = (probe.address() as { port: number }).port;
-  await new Promise((r) => probe.close(r));
-  return port;
-}
 
 async function setUp(discovery: 'header' | 'well-known'): Promise<void> {
   mcp = await startTokenCheckingMcp({ isValid: async (t) => Boolean(await idp.findAccessToken(t)), discovery, scopesSupported: ['mcp:tools'] });
