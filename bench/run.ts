@@ -5,12 +5,10 @@ const only = process.argv[2];
 const suites: Record<string, () => Promise<void>> = {
   registry: () => benchRegistry(),
 };
-try {
-  const workloads = await import('./workloads.mjs' as string).catch(() => undefined);
-  if (workloads?.benchWorkloads) suites.workloads = () => workloads.benchWorkloads();
-} catch {
-  // the workloads suite is optional while it is being built
-}
+suites.workloads = async () => {
+  const { benchWorkloads } = (await import('./workloads.mjs' as string)) as { benchWorkloads: () => Promise<void> };
+  await benchWorkloads();
+};
 for (const [name, run] of Object.entries(suites)) {
   if (only && only !== name) continue;
   process.stdout.write(`# ${name}\n`);

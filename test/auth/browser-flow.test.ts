@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { beginAuthorization, runBrowserFlow, type AuthorizationRequest } from '../../src/auth/browser-flow.js';
 import { refreshTokens } from '../../src/auth/oauth-client.js';

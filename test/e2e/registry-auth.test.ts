@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { chmod, readdir, readFile, stat, writeFile, mkdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
