@@ -18,6 +18,8 @@ export interface AuthorizationRequest {
   clientId: string;
   /** Only for a confidential client; thv's registry client has none. */
   clientSecret?: string;
+  /** How a confidential client authenticates (RFC 8414 name); see OAuthClient. */
+  authMethod?: string;
   scopes: string[];
   /** Sent as `audience` (Auth0, Okta and others use it to pick the API the token is for). */
   audience?: string;
@@ -86,12 +88,15 @@ export async function beginAuthorization(request: AuthorizationRequest): Promise
           issuer: request.issuer,
           clientId: request.clientId,
           ...(request.clientSecret ? { clientSecret: request.clientSecret } : {}),
+          ...(request.authMethod ? { authMethod: request.authMethod } : {}),
           ...(request.fetch ? { fetch: request.fetch } : {}),
           now: () => clock.now(),
         },
         validated,
         server.redirectUri,
         secrets.codeVerifier,
+        // RFC 8707 §2.2: the token request names the resource too.
+        request.resource ? { resource: request.resource } : {},
       );
     } finally {
       await server.close();

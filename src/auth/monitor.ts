@@ -147,14 +147,20 @@ export class TokenMonitor {
     return (await this.sharedRefresh()).accessToken;
   }
 
-  /** After the upstream rejected the token: one refresh (shared), true when a new token is ready. */
+  /**
+   * After the upstream rejected the token: one refresh (shared), true when a new token is ready,
+   * false when the session is over. While a retry is scheduled (short retry or `auth_retrying`) it
+   * throws AuthRetryingError, so the proxy answers 503 + Retry-After rather than a 401 that tells
+   * the client its own credentials are wrong.
+   */
   async refreshAfterUnauthorized(): Promise<boolean> {
     if (this.status === 'unauthenticated') return false;
     if (!this.tokens.refreshToken) return false;
     try {
       await this.sharedRefresh(true);
       return true;
-    } catch {
+    } catch (err) {
+      if (err instanceof AuthRetryingError) throw err;
       return false;
     }
   }
@@ -164,8 +170,10 @@ export class TokenMonitor {
   }
 
   private throwIfUnauthenticated(): void {
-    if (this.status === 'unauthenticated') {
-      throw new ThvError('auth_failed', `not authenticated to the remote server: ${this.statusContext}`, {
+    // A permanent failure ends the session even before the cycle has recorded the status.
+    const reason = this.status === 'unauthenticated' ? this.statusContext : this.lastFailure?.kind === 'permanent' ? this.lastFailure.reason : undefined;
+    if (reason !== undefined) {
+      throw new ThvError('auth_failed', `not authenticated to the remote server: ${reason}`, {
         hint: 'Restart the workload to log in again.',
       });
     }

@@ -19,6 +19,8 @@ export interface OAuthClient {
   issuer: IssuerMetadata;
   clientId: string;
   clientSecret?: string;
+  /** `client_secret_basic` or `client_secret_post` as registered; otherwise chosen from the IdP's metadata. */
+  authMethod?: string;
   fetch?: typeof fetch;
   now?: () => number;
 }
@@ -29,6 +31,8 @@ export type PublicClient = OAuthClient;
 /** client_secret_basic unless the IdP lists only client_secret_post (RFC 8414 defaults to basic). */
 function clientAuthentication(client: OAuthClient): oauth.ClientAuth {
   if (!client.clientSecret) return oauth.None();
+  if (client.authMethod === 'client_secret_post') return oauth.ClientSecretPost(client.clientSecret);
+  if (client.authMethod === 'client_secret_basic') return oauth.ClientSecretBasic(client.clientSecret);
   const methods = client.issuer.token_endpoint_auth_methods_supported;
   if (Array.isArray(methods) && !methods.includes('client_secret_basic') && methods.includes('client_secret_post')) {
     return oauth.ClientSecretPost(client.clientSecret);
@@ -62,10 +66,11 @@ export async function exchangeCode(
   params: URLSearchParams,
   redirectUri: string,
   codeVerifier: string,
+  extra: Record<string, string> = {},
 ): Promise<Tokens> {
   const c: oauth.Client = { client_id: client.clientId };
   try {
-    const response = await oauth.authorizationCodeGrantRequest(client.issuer, c, clientAuthentication(client), params, redirectUri, codeVerifier, requestOptions(client));
+    const response = await oauth.authorizationCodeGrantRequest(client.issuer, c, clientAuthentication(client), params, redirectUri, codeVerifier, requestOptions(client, extra));
     return toTokens(await oauth.processAuthorizationCodeResponse(client.issuer, c, response), (client.now ?? Date.now)());
   } catch (err) {
     throw tokenEndpointError('exchange the authorization code', err);

@@ -81,12 +81,7 @@ export class HttpProxy {
     try {
       extra = this.options.credentials ? await this.options.credentials.headers() : {};
     } catch (err) {
-      if (err instanceof AuthRetryingError) {
-        sendError(res, 503, err.message, { 'retry-after': String(Math.max(1, Math.ceil(err.retryAfterSeconds))) });
-        return;
-      }
-      this.options.log.warn({ err: (err as Error).message }, 'no credentials for the remote server');
-      sendError(res, 401, `no credentials for the remote server: ${(err as Error).message}`);
+      this.refuse(res, err, 'no credentials for the remote server');
       return;
     }
     const headers = upstreamHeaders(req.headers, this.target, { ...this.options.headers, ...extra }, body);
@@ -108,7 +103,7 @@ export class HttpProxy {
         res.off('close', onClientGone);
         void this.options.credentials.refreshAfterUnauthorized().then(
           (fresh) => (fresh ? this.forward(req, res, body, false) : this.relay(upRes, res, true)),
-          () => sendError(res, 401, 'the remote server rejected the credentials'),
+          (err: unknown) => this.refuse(res, err, 'the remote server rejected the credentials'),
         );
         return;
       }
@@ -123,6 +118,16 @@ export class HttpProxy {
       sendError(res, 502, `remote server unreachable: ${err.message}`);
     });
     upstream.end(body);
+  }
+
+  /** No usable credentials: 503 + Retry-After while they are being obtained or retried, else 401 with the reason. */
+  private refuse(res: ServerResponse, err: unknown, what: string): void {
+    if (err instanceof AuthRetryingError) {
+      sendError(res, 503, err.message, { 'retry-after': String(Math.max(1, Math.ceil(err.retryAfterSeconds))) });
+      return;
+    }
+    this.options.log.warn({ err: (err as Error).message }, what);
+    sendError(res, 401, `${what}: ${(err as Error).message}`);
   }
 
   private relay(upRes: IncomingMessage, res: ServerResponse, drained: boolean): void {

@@ -7,6 +7,13 @@ export interface UpstreamCredentials {
   headers(): Promise<Record<string, string>>;
   /** After an upstream 401: resolves true when fresh credentials were obtained and a replayable request may be retried once. */
   refreshAfterUnauthorized?(): Promise<boolean>;
+  /**
+   * Begins obtaining credentials in the background (an OAuth login, say), once the proxy listens.
+   * From then on the credentials report the workload's status themselves.
+   */
+  start?(): void;
+  /** Stops background work (token refresh, a pending login); called when the proxy stops. */
+  close?(): Promise<void>;
 }
 
 export class AuthRetryingError extends Error {

@@ -56,8 +56,13 @@ export async function startSupervisor(name: string, deps: SupervisorDeps): Promi
   const statuses = new StatusStore(deps.paths, clock);
   const runConfigs = new RunConfigStore(deps.paths);
   const mine = (current: { process_id: number } | undefined) => current?.process_id === pid;
+  // One write at a time, in call order: a login that completes at once must not be overtaken by the
+  // `unauthenticated` it replaces.
+  let lastWrite: Promise<unknown> = Promise.resolve();
   const setStatus = (status: WorkloadStatus, context = '') =>
-    statuses.set(name, status, context, { onlyIf: mine }).catch((err: Error) => log.error({ err: err.message }, 'failed to write the status file'));
+    (lastWrite = lastWrite.then(() =>
+      statuses.set(name, status, context, { onlyIf: mine }).catch((err: Error) => log.error({ err: err.message }, 'failed to write the status file')),
+    ));
 
   await statuses.set(name, 'starting', '', { processId: pid });
   const config = await runConfigs.get(name);
@@ -84,7 +89,7 @@ export async function startSupervisor(name: string, deps: SupervisorDeps): Promi
 
   let stopChild: () => Promise<void> = async () => undefined;
   let killChildNow = () => undefined as void;
-  let closeUpstream = () => undefined as void;
+  let closeUpstream: () => Promise<void> = async () => undefined;
   let resolveDone!: () => void;
   const done = new Promise<void>((resolve) => (resolveDone = resolve));
   let stopping: Promise<void> | undefined;
@@ -93,8 +98,8 @@ export async function startSupervisor(name: string, deps: SupervisorDeps): Promi
     stopping ??= (async () => {
       await setStatus('stopping', context);
       server.close();
-      closeUpstream();
       server.closeAllConnections();
+      await closeUpstream();
       await stopChild();
       await setStatus(finalStatus, context);
       log.info({ workload: name }, 'supervisor stopped');
@@ -103,6 +108,7 @@ export async function startSupervisor(name: string, deps: SupervisorDeps): Promi
     return stopping;
   };
 
+  let startCredentials: (() => void) | undefined;
   try {
     if (config.remote_url) {
       const credentials = await createRemoteCredentials(config, {
@@ -111,11 +117,17 @@ export async function startSupervisor(name: string, deps: SupervisorDeps): Promi
         clock,
         log,
         secretValues: deps.secrets.values,
-        onStatus: (status, context) => void setStatus(status, context),
+        onStatus: (status, context) => {
+          if (!stopping) void setStatus(status, context);
+        },
       });
       const proxy = new HttpProxy({ target: config.remote_url, headers: config.headers, credentials, log });
-      closeUpstream = () => proxy.close();
+      closeUpstream = async () => {
+        proxy.close();
+        await credentials?.close?.();
+      };
       handler = (req, res) => void proxy.handle(req, res);
+      if (credentials?.start) startCredentials = () => credentials.start!();
       log.info({ workload: name, url: workloadUrl(config, port) }, 'proxying the remote MCP server');
     } else {
       const started = startStdio(name, config, deps, clock, setStatus, (context) => void stop(context, 'error'));
@@ -146,7 +158,10 @@ export async function startSupervisor(name: string, deps: SupervisorDeps): Promi
   }
   // Whatever ends this process, the child's group must not outlive it.
   process.once('exit', () => killChildNow());
-  await setStatus('running');
+  // Credentials obtained in the background (an OAuth login can take minutes) set the status from
+  // here on: `unauthenticated` with the URL while the user logs in, then `running`.
+  if (startCredentials) startCredentials();
+  else await setStatus('running');
   return { url: workloadUrl(config, port), port, done, stop };
 }
 

@@ -200,6 +200,18 @@ describe('token monitor (SPEC §5.2)', () => {
     expect(text).not.toMatch(/\b(at|rt)-\d/);
   });
 
+  it('an upstream 401 while auth_retrying is an AuthRetryingError (→ 503 + Retry-After), not a plain refusal', async () => {
+    const h = harness();
+    mode = 'html403';
+    await exhaustShortRetry(h);
+    expect(h.monitor.state.status).toBe('auth_retrying');
+    const err = await h.monitor.refreshAfterUnauthorized().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AuthRetryingError);
+    expect((err as AuthRetryingError).retryAfterSeconds).toBe(600);
+    // Fail fast: no extra grant outside the 10 m cadence.
+    expect(grants).toBe(5);
+  });
+
   it('an upstream 401 forces one shared refresh even when the token looks fresh', async () => {
     const h = harness({ expiresAt: Date.UTC(2026, 0, 2) });
     const results = await Promise.all([h.monitor.refreshAfterUnauthorized(), h.monitor.refreshAfterUnauthorized()]);

@@ -122,6 +122,21 @@ describe('the remote proxy', () => {
     expect(seen).toHaveLength(1);
   });
 
+  it('a 401 while the refresh is being retried answers 503 with Retry-After, not the 401', async () => {
+    answer = (_req, res) => res.writeHead(401).end();
+    const base = await proxy({
+      headers: async () => ({ authorization: 'Bearer stale' }),
+      refreshAfterUnauthorized: async () => {
+        throw new AuthRetryingError(42);
+      },
+    });
+    const res = await fetch(`${base}/api/mcp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('42');
+    expect((await res.json()).error.message).toMatch(/retried/);
+    expect(seen).toHaveLength(1);
+  });
+
   it('an unreachable remote is a 502', async () => {
     const dead = http.createServer();
     const port = await listen(dead, '127.0.0.1', 0);

@@ -1,6 +1,8 @@
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/log.js';
-import type { UpstreamCredentials } from '../../transport/upstream-credentials.js';
+import { ThvError } from '../../core/errors.js';
+import { AuthRetryingError, type UpstreamCredentials } from '../../transport/upstream-credentials.js';
+import { LOGIN_REQUIRED_CONTEXT } from '../../workloads/types.js';
 import { beginAuthorization, DEFAULT_CALLBACK_PORT, DEFAULT_FLOW_TIMEOUT_MS } from '../browser-flow.js';
 import type { UrlOpener } from '../opener.js';
 import { classifyFetchError } from '../classify.js';
@@ -44,51 +46,114 @@ export interface OAuthCredentialsOptions {
 }
 
 export interface OAuthCredentials extends UpstreamCredentials {
-  readonly monitor: TokenMonitor;
-  stop(): void;
+  /** Starts resuming the stored session or logging in, in the background; idempotent. */
+  start(): void;
+  /** Settles once after `start`: resolves when a usable token exists, rejects with why none could be had. */
+  readonly ready: Promise<void>;
+  /** The token monitor, once a token exists. */
+  readonly monitor: TokenMonitor | undefined;
+  /** Cancels a pending login and stops the monitor; no status is reported afterwards. */
+  close(): Promise<void>;
 }
 
+/** How long a client is asked to wait while a login is pending: a person is typing a password. */
+const LOGIN_RETRY_AFTER_SECONDS = 5;
+
 /**
- * OAuth credentials for one remote MCP server (SPEC §5.2): reuses the stored session when it still
- * works, otherwise discovers the authorization server, registers a client when none was given,
- * runs the PKCE browser login, then keeps the token fresh with the token monitor.
+ * OAuth credentials for one remote MCP server (SPEC §5.2). Nothing happens until `start()`: then
+ * the stored session is reused when it still works, otherwise the authorization server is
+ * discovered, a client registered when none was given and the PKCE browser login begun, all in the
+ * background, so the proxy is already listening while the user logs in. The token monitor keeps the
+ * token fresh afterwards. Statuses go through `onStatus`: `unauthenticated` with the authorization
+ * URL while the login waits, `running` once a token exists, `unauthenticated` with the reason when
+ * no session could be had. Until a token exists, requests get AuthRetryingError (503 + Retry-After).
  */
-export async function createOAuthCredentials(options: OAuthCredentialsOptions): Promise<OAuthCredentials> {
-  const { log, clock } = options;
-  let state = usableState(parseRemoteAuthState(options.stored), options);
-  const resumed = state ? await resumeSession(state, options) : undefined;
-  let tokens = typeof resumed === 'object' ? resumed : undefined;
-  if (!state || !tokens) {
-    // A client the server no longer knows is registered anew rather than reused.
-    state = await login(resumed === 'client_rejected' ? undefined : state, options);
-    tokens = tokensOf(state)!;
-  }
-  const current: RemoteAuthState = state;
-  const client = endpointClient(current, options);
+export function createOAuthCredentials(options: OAuthCredentialsOptions): OAuthCredentials {
+  const { log } = options;
+  const closing = new AbortController();
+  // Every request of the setup (discovery, registration, token grants) ends when the workload stops.
+  const setupOptions: OAuthCredentialsOptions = { ...options, fetch: (input, init) => (options.fetch ?? fetch)(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, closing.signal]) : closing.signal }) };
+  let monitor: TokenMonitor | undefined;
+  let loginPending = false;
+  let failure: Error | undefined;
+  let establishing: Promise<void> | undefined;
+  let settle!: { resolve: () => void; reject: (err: unknown) => void };
+  const ready = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+  ready.catch(() => undefined);
+  const report = (status: MonitorStatus, context: string) => {
+    if (!closing.signal.aborted) options.onStatus(status, context);
+  };
+
+  const establish = async () => {
+    let state = usableState(parseRemoteAuthState(options.stored), options);
+    const resumed = state ? await resumeSession(state, setupOptions, closing.signal) : undefined;
+    let tokens = typeof resumed === 'object' ? resumed : undefined;
+    if (!state || !tokens) {
+      loginPending = true;
+      // A client the server no longer knows is registered anew rather than reused.
+      state = await login(resumed === 'client_rejected' ? undefined : state, { ...setupOptions, onStatus: report }, closing.signal);
+      tokens = tokensOf(state)!;
+    }
+    if (closing.signal.aborted) throw closing.signal.reason;
+    monitor = startMonitor(state, tokens, { ...options, onStatus: report });
+    report('running', '');
+  };
+
+  return {
+    ready,
+    get monitor() {
+      return monitor;
+    },
+    start() {
+      establishing ??= establish().then(settle.resolve, (err: unknown) => {
+        if (!closing.signal.aborted) {
+          failure = err instanceof Error ? err : new Error(String(err));
+          log.error({ err: failure.message }, 'the OAuth session with the remote server could not be established');
+          report('unauthenticated', `OAuth login failed: ${failure.message}`);
+        }
+        settle.reject(err);
+      });
+    },
+    async headers() {
+      if (monitor) return { authorization: `Bearer ${await monitor.accessToken()}` };
+      if (failure) {
+        throw new ThvError('auth_failed', `not authenticated to the remote server: ${failure.message}`, { hint: 'Restart the workload to log in again.' });
+      }
+      // The URL stays out of the answer: with a wildcard bind, the proxy's callers are not only the user.
+      throw loginPending
+        ? new AuthRetryingError(LOGIN_RETRY_AFTER_SECONDS, `OAuth login required: the workload "${options.workload}" waits for the user to log in (\`thv status ${options.workload}\` shows the URL)`)
+        : new AuthRetryingError(1, 'the OAuth session with the remote server is being set up');
+    },
+    refreshAfterUnauthorized: async () => (monitor ? monitor.refreshAfterUnauthorized() : false),
+    async close() {
+      if (!closing.signal.aborted) closing.abort(new ThvError('auth_failed', 'the workload is stopping'));
+      monitor?.stop();
+      await establishing;
+    },
+  };
+}
+
+function startMonitor(state: RemoteAuthState, tokens: TokenSet, options: OAuthCredentialsOptions): TokenMonitor {
+  const client = endpointClient(state, options);
   const save = async (next: TokenSet) => {
-    current.access_token = next.accessToken;
-    if (next.refreshToken) current.refresh_token = next.refreshToken;
-    if (next.expiresAt !== undefined) current.expires_at = next.expiresAt;
-    else delete current.expires_at;
-    await options.save(serializeRemoteAuthState(current));
+    state.access_token = next.accessToken;
+    if (next.refreshToken) state.refresh_token = next.refreshToken;
+    if (next.expiresAt !== undefined) state.expires_at = next.expiresAt;
+    else delete state.expires_at;
+    await options.save(serializeRemoteAuthState(state));
   };
   const monitor = new TokenMonitor({
     initial: tokens,
     refresh: (t, signal) => refreshGrant(client, t.refreshToken!, signal),
     onTokens: save,
     onStatus: options.onStatus,
-    clock,
-    log,
+    clock: options.clock,
+    log: options.log,
     timings: options.timings ?? DEFAULT_MONITOR_TIMINGS,
-    ...(current.dynamic_client ? { permanentFailureHint: STALE_CLIENT_HINT } : {}),
+    ...(state.dynamic_client ? { permanentFailureHint: STALE_CLIENT_HINT } : {}),
   });
   monitor.start();
-  return {
-    monitor,
-    headers: async () => ({ authorization: `Bearer ${await monitor.accessToken()}` }),
-    refreshAfterUnauthorized: () => monitor.refreshAfterUnauthorized(),
-    stop: () => monitor.stop(),
-  };
+  return monitor;
 }
 
 /** Stored state is used only for the same server and, when given, the same issuer and client. */
@@ -112,14 +177,14 @@ function tokensOf(state: RemoteAuthState): TokenSet | undefined {
  * The stored session, refreshed now when its access token has expired. A permanent refusal means a
  * new login; a transient failure keeps the session and leaves the retrying to the monitor.
  */
-async function resumeSession(state: RemoteAuthState, options: OAuthCredentialsOptions): Promise<TokenSet | 'client_rejected' | undefined> {
+async function resumeSession(state: RemoteAuthState, options: OAuthCredentialsOptions, signal: AbortSignal): Promise<TokenSet | 'client_rejected' | undefined> {
   const tokens = tokensOf(state);
   if (!tokens) return undefined;
   const fresh = tokens.accessToken !== '' && (tokens.expiresAt === undefined || tokens.expiresAt > options.clock.now() + 1000);
   if (fresh) return tokens;
   if (!tokens.refreshToken) return undefined;
   try {
-    const next = await refreshGrant(endpointClient(state, options), tokens.refreshToken);
+    const next = await refreshGrant(endpointClient(state, options), tokens.refreshToken, signal);
     const merged = { ...next, ...(next.refreshToken ? {} : { refreshToken: tokens.refreshToken }) };
     state.access_token = merged.accessToken;
     state.refresh_token = merged.refreshToken;
@@ -127,6 +192,7 @@ async function resumeSession(state: RemoteAuthState, options: OAuthCredentialsOp
     await options.save(serializeRemoteAuthState(state));
     return merged;
   } catch (err) {
+    if (signal.aborted) throw err;
     const failure = classifyFetchError(err);
     if (failure.kind === 'transient') {
       options.log.warn({ reason: failure.reason }, 'could not refresh the stored token yet; the token monitor keeps trying');
@@ -141,7 +207,7 @@ async function resumeSession(state: RemoteAuthState, options: OAuthCredentialsOp
   }
 }
 
-async function login(previous: RemoteAuthState | undefined, options: OAuthCredentialsOptions): Promise<RemoteAuthState> {
+async function login(previous: RemoteAuthState | undefined, options: OAuthCredentialsOptions, signal: AbortSignal): Promise<RemoteAuthState> {
   const { settings, log } = options;
   const found = await discoverRemoteAuth(options.serverUrl, {
     ...(settings.issuer ? { issuer: settings.issuer } : {}),
@@ -172,6 +238,9 @@ async function login(previous: RemoteAuthState | undefined, options: OAuthCreden
   const pending = await beginAuthorization({
     issuer: found.metadata,
     clientId: client.clientId,
+    // A confidential client authenticates on the code exchange as on every refresh.
+    ...(client.clientSecret ? { clientSecret: client.clientSecret } : {}),
+    ...(client.authMethod ? { authMethod: client.authMethod } : {}),
     scopes,
     resource: found.resource,
     callbackPort,
@@ -180,7 +249,9 @@ async function login(previous: RemoteAuthState | undefined, options: OAuthCreden
     clock: options.clock,
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
-  options.onStatus('unauthenticated', `OAuth login required: open ${pending.authorizationUrl}`);
+  if (signal.aborted) pending.cancel();
+  signal.addEventListener('abort', () => pending.cancel('the workload is stopping'), { once: true });
+  options.onStatus('unauthenticated', `${LOGIN_REQUIRED_CONTEXT}${pending.authorizationUrl}`);
   log.warn({ url: pending.authorizationUrl }, 'OAuth login required for the remote server');
   if (options.opener) {
     await options.opener(pending.authorizationUrl).catch((err: unknown) => {

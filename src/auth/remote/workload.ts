@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { systemClock, type Clock } from '../../core/clock.js';
 import { ThvError } from '../../core/errors.js';
 import { parseGoDuration } from '../../core/duration.js';
 import type { SecretsProvider } from '../../secrets/provider.js';
@@ -16,10 +15,11 @@ import { remoteAuthStateKey } from './state.js';
 export const OAUTH_STATE_REF = 'oauth_state_ref';
 
 /**
- * Builds the OAuth credentials of a remote workload inside its supervisor: the stored session when
- * it still works, else a login. The browser opens unless --remote-auth-skip-browser was given or the
- * starter is non-interactive (TOOLHIVE_NON_INTERACTIVE, e.g. the REST API); the authorization URL is
- * always in the status context and the log.
+ * Builds the OAuth credentials of a remote workload inside its supervisor; the supervisor calls
+ * `start()` once its proxy listens, and the stored session is resumed or a login begun in the
+ * background. The browser opens unless --remote-auth-skip-browser was given or the starter is
+ * non-interactive (TOOLHIVE_NON_INTERACTIVE, set by the REST API); the authorization URL is always
+ * in the status context and the log.
  */
 export async function createWorkloadOAuthCredentials(config: RunConfig, deps: RemoteCredentialsDeps): Promise<OAuthCredentials> {
   const auth = config.remote_auth!;
@@ -56,7 +56,7 @@ export async function createWorkloadOAuthCredentials(config: RunConfig, deps: Re
     save,
     ...(interactive ? { opener: systemOpener(env) } : {}),
     onStatus: (status, context) => deps.onStatus(status, context),
-    clock: deps.clock === systemClock ? backgroundClock : deps.clock,
+    clock: deps.clock,
     log,
     timings: monitorTimingsFromEnv(env, (name, value) => log.warn({ name, value }, 'ignoring an invalid duration')),
   });
@@ -73,12 +73,7 @@ async function settingsOf(config: RunConfig, deps: RemoteCredentialsDeps): Promi
       throw new ThvError('auth_failed', `cannot read the client secret file ${auth.client_secret_file}`, { cause: err });
     }
   }
-  let timeoutMs = flowTimeoutFromEnv(deps.env);
-  if (auth.timeout) {
-    const parsed = parseGoDuration(auth.timeout);
-    if (parsed === undefined || parsed <= 0) deps.log.warn({ value: auth.timeout }, 'ignoring an invalid --remote-auth-timeout');
-    else timeoutMs = parsed;
-  }
+  const timeoutMs = loginTimeoutMs(config, deps.env, () => deps.log.warn({ value: auth.timeout }, 'ignoring an invalid --remote-auth-timeout'));
   return {
     ...(auth.issuer ? { issuer: auth.issuer } : {}),
     ...(auth.client_id ? { clientId: auth.client_id } : {}),
@@ -88,6 +83,17 @@ async function settingsOf(config: RunConfig, deps: RemoteCredentialsDeps): Promi
     ...(auth.callback_port !== undefined ? { callbackPort: auth.callback_port } : {}),
     timeoutMs,
   };
+}
+
+/** How long a browser login may take: --remote-auth-timeout, else TOOLHIVE_OAUTH_FLOW_TIMEOUT, else 2 m. */
+export function loginTimeoutMs(config: RunConfig, env: NodeJS.ProcessEnv, onInvalid: () => void = () => undefined): number {
+  const given = config.remote_auth?.timeout;
+  if (given) {
+    const parsed = parseGoDuration(given);
+    if (parsed !== undefined && parsed > 0) return parsed;
+    onInvalid();
+  }
+  return flowTimeoutFromEnv(env);
 }
 
 /** The supervisor never prompts: the store opens from the keyring or TOOLHIVE_SECRETS_PASSWORD, or not at all. */
@@ -119,28 +125,3 @@ async function recordStateRef(name: string, key: string, deps: RemoteCredentials
 function isFlagSet(value: string | undefined): boolean {
   return value !== undefined && value !== '' && value !== '0' && value !== 'false';
 }
-
-/**
- * The system clock with timers that do not keep the process alive: a foreground `thv run` must exit
- * once its proxy has stopped, even though the token monitor still waits for the next expiry.
- */
-const backgroundClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) {
-        reject(signal.reason);
-        return;
-      }
-      const onAbort = () => {
-        clearTimeout(timer);
-        reject(signal?.reason);
-      };
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      timer.unref();
-      signal?.addEventListener('abort', onAbort, { once: true });
-    }),
-};
