@@ -16,7 +16,7 @@ import { GroupStore, DEFAULT_GROUP } from './groups.js';
 import { resolveSource } from './sources.js';
 import { defaultSupervisorEntry, launchSupervisor } from './launcher.js';
 import { startSupervisor, type RunningSupervisor, type SupervisorSecrets } from './supervisor.js';
-import { LIVE_STATUSES, NAME_PATTERN, workloadUrl, type RemoteAuthConfig, type RunConfig, type StatusFile, type WorkloadInfo, type WorkloadStatus } from './types.js';
+import { LIVE_STATUSES, LOGIN_REQUIRED_CONTEXT, NAME_PATTERN, workloadUrl, type RemoteAuthConfig, type RunConfig, type StatusFile, type WorkloadInfo, type WorkloadStatus } from './types.js';
 
 export interface RemoteAuthInput {
   enabled?: boolean;
@@ -64,6 +64,8 @@ export interface WorkloadManagerDeps {
   /** The raw secrets provider, opened only when a workload has secrets. */
   openSecrets?: () => Promise<SecretsProvider>;
   supervisorEntry?: string;
+  /** The detached supervisors' environment, when it differs from `env` (the REST API adds TOOLHIVE_NON_INTERACTIVE). */
+  supervisorEnv?: NodeJS.ProcessEnv;
   /** How long `stop` waits for a supervisor before killing it. */
   stopTimeoutMs?: number;
 }
@@ -167,7 +169,7 @@ export class WorkloadManager {
       const started = await launchSupervisor({
         name,
         entry: this.deps.supervisorEntry ?? defaultSupervisorEntry(),
-        env: this.deps.env,
+        env: this.deps.supervisorEnv ?? this.deps.env,
         logFile: this.logFile(name),
         cwd: configCwd(config),
         secrets,
@@ -179,6 +181,49 @@ export class WorkloadManager {
         await this.statuses.set(name, 'error', err instanceof Error ? err.message : String(err));
       }
       throw err;
+    }
+  }
+
+  /**
+   * After a start, until the workload runs: a remote OAuth login happens in the supervisor after it
+   * reported ready, so the status is `starting`, then `unauthenticated` with the authorization URL
+   * (passed to `onLoginRequired` once per URL) until the user logs in. Bounded by the login timeout.
+   */
+  async waitUntilRunning(name: string, options: { onLoginRequired(context: string): void; timeoutMs?: number }): Promise<WorkloadInfo> {
+    const config = await this.runConfigs.get(name);
+    let timeoutMs = options.timeoutMs;
+    if (timeoutMs === undefined && !config.remote_auth?.enabled) timeoutMs = 60_000;
+    if (timeoutMs === undefined) {
+      const { loginTimeoutMs } = await import('../auth/remote/workload.js');
+      // The supervisor's own flow timeout fires first and reports why; the margin covers discovery.
+      timeoutMs = loginTimeoutMs(config, this.deps.env) + 30_000;
+    }
+    const deadline = this.clock.now() + timeoutMs;
+    let shown = '';
+    for (;;) {
+      const info = this.toInfo(config, await this.reconciledStatus(name));
+      if (info.status === 'running' || info.status === 'auth_retrying' || info.status === 'unhealthy') return info;
+      const loginWaits = info.status === 'unauthenticated' && info.status_context.startsWith(LOGIN_REQUIRED_CONTEXT);
+      if (loginWaits && info.status_context !== shown) {
+        shown = info.status_context;
+        options.onLoginRequired(shown);
+      }
+      if (info.status === 'unauthenticated' && !loginWaits) {
+        throw new ThvError('auth_failed', `workload "${name}" could not authenticate to the remote server: ${info.status_context}`, {
+          hint: `Run \`thv restart ${name}\` to log in again.`,
+        });
+      }
+      if (!loginWaits && info.status !== 'starting') {
+        throw new ThvError('workload_failed', `workload "${name}" is ${info.status}${info.status_context ? `: ${info.status_context}` : ''}`, {
+          hint: `See \`thv logs ${name}\`.`,
+        });
+      }
+      if (this.clock.now() > deadline) {
+        throw new ThvError('auth_failed', `workload "${name}" did not finish its OAuth login within ${Math.round(timeoutMs / 1000)} s`, {
+          hint: `It keeps waiting; \`thv status ${name}\` shows the login URL, or stop it with \`thv stop ${name}\`.`,
+        });
+      }
+      await pause(100);
     }
   }
 

@@ -21,8 +21,9 @@ export interface RemoteCredentialsDeps {
 }
 
 /**
- * The hook where a remote workload gets its upstream credentials (SPEC §5.2). Today: static bearer
- * tokens (from the secrets store or a file). The remote OAuth flow and token monitor plug in here.
+ * The upstream credentials of a remote workload (SPEC §5.2): a static bearer token (from the secrets
+ * store or a file), or remote OAuth, whose login and token monitor run after the supervisor calls
+ * `start()`.
  */
 export async function createRemoteCredentials(config: RunConfig, deps: RemoteCredentialsDeps): Promise<UpstreamCredentials | undefined> {
   const auth = config.remote_auth;

@@ -14,6 +14,11 @@ export interface WorkloadServiceOptions {
   /** Told when a registry lookup was answered from a stale cache (SPEC §3.3: never silently). */
   onStale?: (stale: StaleMarker) => void;
   clock?: Clock;
+  /**
+   * false: the workloads' supervisors never open a browser for a remote OAuth login; the workload
+   * reports `unauthenticated` with the URL instead (the REST API, SPEC §7). Default true.
+   */
+  openBrowser?: boolean;
 }
 
 /** The one way the CLI and the REST API build the workload service, so both behave the same. */
@@ -22,6 +27,7 @@ export function createWorkloadManager(options: WorkloadServiceOptions): Workload
   return new WorkloadManager({
     paths: options.paths,
     env: options.env,
+    ...(options.openBrowser === false ? { supervisorEnv: { ...options.env, TOOLHIVE_NON_INTERACTIVE: '1' } } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     getServer: async (name) => {
       if (!registry) {

@@ -10,9 +10,30 @@ import { followLogin } from '../fixtures/test-browser.mjs';
 import { resolvePaths } from '../../src/core/paths.js';
 import { openSecretsProvider, scopedSecrets } from '../../src/secrets/index.js';
 import { freePort } from '../fixtures/ports.js';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import Fastify from 'fastify';
+import { THV_BIN } from '../fixtures/cli.js';
+import { RegistryService } from '../../src/registry/service.js';
+import { toApiError } from '../../src/api/errors.js';
+import { registerWorkloadRoutes } from '../../src/api/routes/workloads.js';
+import { StatusStore } from '../../src/workloads/status-store.js';
+import { startInProcess } from '../workloads/in-process.js';
 
 const TEST_BROWSER = resolve(import.meta.dirname, '../fixtures/test-browser.mjs');
 const NAME = 'remote1';
+
+const CLIENT_SECRET = 'confidential-client-secret-value';
+/** A pre-registered confidential client: the IdP refuses its code exchange without the secret. */
+const CONFIDENTIAL_CLIENT = {
+  client_id: 'thv-confidential',
+  client_secret: CLIENT_SECRET,
+  application_type: 'native' as const,
+  token_endpoint_auth_method: 'client_secret_basic',
+  redirect_uris: ['http://localhost/callback', 'http://127.0.0.1/callback'],
+  grant_types: ['authorization_code', 'refresh_token'],
+  response_types: ['code'],
+};
 
 let home: TempHome;
 let idp: TestIdp;
@@ -49,7 +70,7 @@ beforeEach(async () => {
     },
     scopesSupported: ['mcp:tools'],
   });
-  idp = await startTestIdp({ registration: true, accessTokenTtl: 4, resources: { [mcp.url]: { scope: 'mcp:tools' } } });
+  idp = await startTestIdp({ registration: true, accessTokenTtl: 4, resources: { [mcp.url]: { scope: 'mcp:tools' } }, clients: [CONFIDENTIAL_CLIENT] });
   as = await startTokenFaultProxy(idp.issuer);
   mcp.authorizationServer = as.issuer;
 });
@@ -62,8 +83,8 @@ afterEach(async () => {
   await home.cleanup();
 });
 
-async function runRemote(env: NodeJS.ProcessEnv = {}): Promise<string> {
-  const result = await runThv(['run', mcp.url, '--name', NAME, '--remote-auth', '--remote-auth-callback-port', String(await freePort())], home, { env, timeoutMs: 60_000 });
+async function runRemote(env: NodeJS.ProcessEnv = {}, extraArgs: string[] = []): Promise<string> {
+  const result = await runThv(['run', mcp.url, '--name', NAME, '--remote-auth', '--remote-auth-callback-port', String(await freePort()), ...extraArgs], home, { env, timeoutMs: 60_000 });
   expect(result.stderr).not.toMatch(/error/i);
   expect(result.code).toBe(0);
   return /(http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(result.stdout)![1]!;
@@ -77,6 +98,24 @@ async function call(url: string): Promise<Response> {
   });
   await res.clone().arrayBuffer();
   return res;
+}
+
+/** The built CLI as a child whose stderr can be watched while it runs. */
+function spawnThv(args: string[]): { stderr: () => string; stdout: () => string; exit: Promise<number | null> } {
+  const child = spawn(process.execPath, [THV_BIN, ...args], { env: home.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  return { stdout: () => out, stderr: () => err, exit: new Promise((r) => child.on('close', r)) };
+}
+
+async function portIsFree(port: number): Promise<boolean> {
+  const probe = createServer();
+  return new Promise((r) => {
+    probe.once('error', () => r(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => r(true)));
+  });
 }
 
 async function listed(): Promise<{ status: string; status_context: string }> {
@@ -212,5 +251,101 @@ describe('thv run https://… --remote-auth', () => {
     // ≥: the 4 s token may also be refreshed in the background meanwhile; "once per 401" is proven in monitor.test.ts.
     expect(as.counts.tokenRequests).toBeGreaterThanOrEqual(before + 1);
     expect(mcp.counts.rejected).toBeGreaterThanOrEqual(1);
+  });
+  it('starts headless: the proxy listens at once, the CLI prints the login URL on stderr and waits, calls get 503 until the login completes', async () => {
+    const proxyPort = await freePort();
+    const run = spawnThv(['run', mcp.url, '--name', NAME, '--remote-auth', '--remote-auth-skip-browser', '--remote-auth-callback-port', String(await freePort()), '--proxy-port', String(proxyPort)]);
+    const line = await waitFor('the login URL on stderr', () => /^OAuth login required: open (http:\/\/\S+)$/m.exec(run.stderr())?.[1], 20_000);
+    const authorizationUrl = new URL(line);
+    expect(authorizationUrl.origin).toBe(as.issuer);
+    expect(run.stdout()).toBe('');
+
+    // The supervisor reported ready before the login: its proxy answers, with a reason and a retry time.
+    const waiting = await call(`http://127.0.0.1:${proxyPort}/mcp`);
+    expect(waiting.status).toBe(503);
+    expect(Number(waiting.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(((await waiting.json()) as { error: { message: string } }).error.message).toMatch(/OAuth login required.*thv status/);
+    expect(await listed()).toEqual(expect.objectContaining({ status: 'unauthenticated', status_context: `OAuth login required: open ${line}` }));
+    expect(await plainFiles()).not.toMatch(/code_verifier/);
+
+    expect(await followLogin(line)).toBe(200);
+    expect(await run.exit).toBe(0);
+    expect(run.stdout()).toContain(`is running at http://127.0.0.1:${proxyPort}/`);
+    expect((await listed()).status).toBe('running');
+    expect((await call(`http://127.0.0.1:${proxyPort}/mcp`)).status).toBe(200);
+    expect(await browserRuns()).toBe(0);
+  });
+
+  it('a login nobody completes ends with the flow timeout: thv run exits 3 with the reason, the workload stays unauthenticated', async () => {
+    const result = await runThv(['run', mcp.url, '--name', NAME, '--remote-auth', '--remote-auth-skip-browser', '--remote-auth-timeout', '1s', '--remote-auth-callback-port', String(await freePort())], home, { timeoutMs: 60_000 });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/^OAuth login required: open http:\/\/\S+$/m);
+    expect(result.stderr).toContain('did not complete within 1s');
+    expect(result.stdout).toBe('');
+    const row = await listed();
+    expect(row.status).toBe('unauthenticated');
+    expect(row.status_context).toMatch(/^OAuth login failed: the browser login did not complete within 1s/);
+  });
+
+  it('the REST API never opens a browser: POST returns at once, the workload reports the URL, the login completes in the background', async () => {
+    const paths = resolvePaths(home.env);
+    const env = { ...process.env, ...home.env };
+    const app = Fastify();
+    app.setErrorHandler(async (err, _req, reply) => {
+      const { status, body } = toApiError(err);
+      return reply.status(status).send(body);
+    });
+    registerWorkloadRoutes(app, { paths, env, registry: new RegistryService({ paths, env, interactive: false }) });
+    await app.ready();
+    try {
+      const created = await app.inject({
+        method: 'POST',
+        url: '/api/v1beta/workloads',
+        payload: { name: NAME, url: mcp.url, remote_auth: { enabled: true, callback_port: await freePort() } },
+      });
+      expect(created.statusCode).toBe(201);
+      const { url } = created.json() as { url: string };
+      const context = await waitFor('unauthenticated with the URL', async () => {
+        const res = await app.inject({ method: 'GET', url: `/api/v1beta/workloads/${NAME}/status` });
+        const body = res.json() as { status: string; status_context: string };
+        return body.status === 'unauthenticated' && body.status_context.startsWith('OAuth login required: open ') ? body.status_context : undefined;
+      }, 20_000);
+      expect(await browserRuns()).toBe(0);
+      expect((await call(url)).status).toBe(503);
+
+      expect(await followLogin(/(http:\/\/\S+)/.exec(context)![1]!)).toBe(200);
+      await waitFor('running', async () => (await app.inject({ method: 'GET', url: `/api/v1beta/workloads/${NAME}` })).json().status === 'running', 20_000);
+      expect((await call(url)).status).toBe(200);
+      expect(await browserRuns()).toBe(0);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('stopping a supervisor closes its credentials: a pending login is cancelled and its callback port freed', async () => {
+    const callbackPort = await freePort();
+    const workload = await startInProcess(
+      { name: NAME, remote_url: mcp.url, transport: 'streamable-http', remote_auth: { enabled: true, skip_browser: true, callback_port: callbackPort } },
+      { env: { ...process.env, ...home.env } },
+    );
+    const statuses = new StatusStore(workload.paths);
+    try {
+      await waitFor('the pending login', async () => (await statuses.read(NAME))?.status === 'unauthenticated', 20_000);
+      expect(await portIsFree(callbackPort)).toBe(false);
+      await workload.supervisor.stop();
+      expect(await portIsFree(callbackPort)).toBe(true);
+      expect((await statuses.read(NAME))?.status).toBe('stopped');
+    } finally {
+      await workload.close();
+    }
+  });
+
+  it('a confidential client: the secret (from the secrets store) is used on the code exchange, and is nowhere else', async () => {
+    const url = await runRemote({}, ['--remote-auth-client-id', CONFIDENTIAL_CLIENT.client_id, '--remote-auth-client-secret', CLIENT_SECRET]);
+    expect(idp.counts.authorizationCodeGrants).toBe(1);
+    expect((await call(url)).status).toBe(200);
+    expect(await plainFiles()).not.toContain(CLIENT_SECRET);
+    const pid = (await waitFor('the supervisor pid', async () => (await new StatusStore(resolvePaths(home.env)).read(NAME))?.process_id))!;
+    for (const file of ['cmdline', 'environ']) expect(await readFile(`/proc/${pid}/${file}`, 'utf8')).not.toContain(CLIENT_SECRET);
   });
 });

@@ -133,7 +133,7 @@ describe('the remote proxy', () => {
     const res = await fetch(`${base}/api/mcp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('42');
-    expect((await res.json()).error.message).toMatch(/retried/);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/retried/);
     expect(seen).toHaveLength(1);
   });
 

@@ -105,7 +105,11 @@ export interface WorkloadRouteDeps extends ApiDeps {
 }
 
 export function workloadManagerFor(deps: WorkloadRouteDeps): WorkloadManager {
-  return deps.workloads ?? createWorkloadManager({ paths: deps.paths, env: deps.env, interactive: false, registry: deps.registry, ...(deps.clock ? { clock: deps.clock } : {}) });
+  // The API never opens a browser (SPEC §7): a remote OAuth login shows up as `unauthenticated` with its URL.
+  return (
+    deps.workloads ??
+    createWorkloadManager({ paths: deps.paths, env: deps.env, interactive: false, openBrowser: false, registry: deps.registry, ...(deps.clock ? { clock: deps.clock } : {}) })
+  );
 }
 
 /** `/api/v1beta/workloads`: the CLI's workload commands over HTTP, through the same service. */

@@ -72,7 +72,7 @@ export function createOAuthCredentials(options: OAuthCredentialsOptions): OAuthC
   const { log } = options;
   const closing = new AbortController();
   // Every request of the setup (discovery, registration, token grants) ends when the workload stops.
-  const setupOptions: OAuthCredentialsOptions = { ...options, fetch: (input, init) => (options.fetch ?? fetch)(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, closing.signal]) : closing.signal }) };
+  const setupOptions: OAuthCredentialsOptions = { ...options, fetch: abortableFetch(options.fetch ?? fetch, closing.signal) };
   let monitor: TokenMonitor | undefined;
   let loginPending = false;
   let failure: Error | undefined;
@@ -131,6 +131,10 @@ export function createOAuthCredentials(options: OAuthCredentialsOptions): OAuthC
       await establishing;
     },
   };
+}
+
+function abortableFetch(inner: typeof fetch, signal: AbortSignal): typeof fetch {
+  return (input, init) => inner(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal });
 }
 
 function startMonitor(state: RemoteAuthState, tokens: TokenSet, options: OAuthCredentialsOptions): TokenMonitor {

@@ -96,6 +96,7 @@ export function registerWorkloadCommands(program: Command, ctx: CliContext): voi
       }
       const started = await failedTo('run the workload', () => workloads.run(req));
       for (const warning of started.warnings) ctx.err(`Warning: ${warning}\n`);
+      await failedTo('run the workload', () => untilRunning(ctx, workloads, started.name));
       ctx.out(`MCP server "${started.name}" is running at ${started.url}\n`);
     });
 
@@ -163,6 +164,7 @@ export function registerWorkloadCommands(program: Command, ctx: CliContext): voi
       .action(async (name: string) => {
         const workloads = await manager(ctx);
         const started = await failedTo(`${verb} ${name}`, () => (verb === 'start' ? workloads.start(name) : workloads.restart(name).then((r) => ({ ...r, alreadyRunning: false }))));
+        if (!started.alreadyRunning) await failedTo(`${verb} ${name}`, () => untilRunning(ctx, workloads, name));
         ctx.out(started.alreadyRunning ? `${name} is already running at ${started.url}\n` : `MCP server "${name}" is running at ${started.url}\n`);
       });
   }
@@ -192,6 +194,11 @@ export function registerWorkloadCommands(program: Command, ctx: CliContext): voi
     });
 
   registerGroupCommands(program, ctx);
+}
+
+/** A remote OAuth login runs in the supervisor after the start; its URL goes to stderr at once. */
+async function untilRunning(ctx: CliContext, workloads: WorkloadManager, name: string): Promise<void> {
+  await workloads.waitUntilRunning(name, { onLoginRequired: (context) => ctx.err(`${context}\n`) });
 }
 
 async function runForeground(ctx: CliContext, workloads: WorkloadManager, req: RunRequest): Promise<void> {
