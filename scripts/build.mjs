@@ -41,7 +41,7 @@ await build({
   platform: 'node',
   target: 'node20',
   sourcemap: 'linked',
-  minify: true,
+  minify: process.env.THV_NO_MINIFY !== '1',
   logLevel: 'warning',
   // Native or optional modules stay external, and pino, which log.ts loads only when a line is
   // written; everything else is bundled for start-up speed.

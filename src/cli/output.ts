@@ -1,21 +1,25 @@
-/** Renders rows as a plain-text table that fits `width` columns, cutting the last column first. */
+/**
+ * Renders rows as a plain-text table that fits `width` columns, cutting the last column first.
+ * Written as plain loops: `thv registry list` renders 10,000 rows on a warm start.
+ */
 export function renderTable(headers: string[], rows: string[][], width: number): string {
   const cols = headers.length;
+  const last = cols - 1;
   const widths = headers.map((h) => h.length);
-  for (const row of rows) for (let i = 0; i < cols; i++) widths[i] = Math.max(widths[i]!, (row[i] ?? '').length);
-  const fixed = widths.slice(0, -1).reduce((a, b) => a + b + 2, 0);
-  const lastMax = Math.max(headers[cols - 1]!.length, width - fixed);
-  widths[cols - 1] = Math.min(widths[cols - 1]!, lastMax);
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, i) => {
-        const w = widths[i]!;
-        const text = cell.length > w ? `${cell.slice(0, Math.max(0, w - 1))}…` : cell;
-        return i === cols - 1 ? text : text.padEnd(w);
-      })
-      .join('  ')
-      .trimEnd();
-  return [line(headers), ...rows.map(line)].join('\n') + '\n';
+  for (const row of rows) for (let i = 0; i < last; i++) if (row[i]!.length > widths[i]!) widths[i] = row[i]!.length;
+  let fixed = 0;
+  for (let i = 0; i < last; i++) fixed += widths[i]! + 2;
+  const lastWidth = Math.max(headers[last]!.length, width - fixed);
+  const line = (cells: string[]) => {
+    let text = '';
+    for (let i = 0; i < last; i++) text += cells[i]!.padEnd(widths[i]!) + '  ';
+    const tail = cells[last]!;
+    text += tail.length > lastWidth ? `${tail.slice(0, Math.max(0, lastWidth - 1))}…` : tail;
+    return text.trimEnd();
+  };
+  const out: string[] = [line(headers)];
+  for (const row of rows) out.push(line(row));
+  return `${out.join('\n')}\n`;
 }
 
 export function renderJson(value: unknown): string {

@@ -1,11 +1,11 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import writeFileAtomicLib from 'write-file-atomic';
-import lockfile from 'proper-lockfile';
 
 /** Atomic (temp file + fsync + rename), owner-only write; parent folders are created 0700. */
 export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  // Loaded on first write: with graceful-fs they cost start-up time that read-only commands skip.
+  const { default: writeFileAtomicLib } = await import('write-file-atomic');
   await writeFileAtomicLib(file, typeof data === 'string' ? data : Buffer.from(data), { mode, fsync: true });
 }
 
@@ -46,6 +46,7 @@ export interface LockOptions {
 export async function withFileLock<T>(file: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   const waitMs = options.waitMs ?? 15_000;
+  const { default: lockfile } = await import('proper-lockfile');
   const release = await lockfile.lock(file, {
     realpath: false,
     lockfilePath: `${file}.lock`,

@@ -14,7 +14,8 @@ import { FileProvider } from './providers/file.js';
 import type { RegistryProvider } from './providers/provider.js';
 import { UrlProvider } from './providers/url.js';
 import { ReauthorizingProvider } from './providers/reauthorizing.js';
-import type { CatalogServer, RegistryListing, StaleMarker } from './types.js';
+import { allServers, type CatalogServer, type RegistryListing, type StaleMarker } from './types.js';
+import { summarize, type ServerSummary } from './summary.js';
 
 export interface RegistryServiceDeps {
   paths: Paths;
@@ -80,6 +81,16 @@ export class RegistryService {
       return { catalog: result.catalog, source: provider.source, ...(result.stale ? { stale: result.stale } : {}) };
     }
     return { catalog: await provider.fetchCatalog(), source: provider.source };
+  }
+
+  /** What the catalog table needs; from a warm disk cache this skips parsing the full catalog. */
+  async listSummaries(opts: { refresh?: boolean } = {}): Promise<{ summaries: ServerSummary[]; source: string; stale?: StaleMarker }> {
+    const { provider, cache } = await this.source();
+    if (cache) {
+      const result = await cache.summaries(opts);
+      return { summaries: result.summaries, source: provider.source, ...(result.stale ? { stale: result.stale } : {}) };
+    }
+    return { summaries: allServers(await provider.fetchCatalog()).map(summarize), source: provider.source };
   }
 
   async getServer(name: string, opts: { refresh?: boolean } = {}): Promise<{ server: CatalogServer; stale?: StaleMarker }> {

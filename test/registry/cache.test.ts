@@ -144,6 +144,36 @@ describe('caching provider', () => {
     expect(await readFile(file(), 'utf8')).toBe(before);
   });
 
+  it('summaries() reads only the header line of a fresh disk copy', async () => {
+    const upstream = scriptedProvider();
+    upstream.answer(catalogOf(3));
+    await cache(upstream.provider).list();
+    const text = await readFile(file(), 'utf8');
+    const [header] = text.split('\n');
+    // a broken catalog line proves the table path never parses it…
+    await writeFile(file(), `${header}\n{"servers": [tru`);
+    const fresh = cache(upstream.provider);
+    const result = await fresh.summaries();
+    expect(result.summaries.map((s) => s.name)).toEqual(['io.x/s0', 'io.x/s1', 'io.x/s2']);
+    expect(result.summaries[0]).toEqual({ name: 'io.x/s0', kind: 'package', description: '' });
+    expect(upstream.calls()).toBe(1);
+    // …while the full read discards it and fetches again
+    await fresh.list();
+    expect(upstream.calls()).toBe(2);
+  });
+
+  it('summaries() follows the same rules as list() when it must fetch: auth is never masked, outages are marked stale', async () => {
+    const upstream = scriptedProvider();
+    const c = cache(upstream.provider);
+    await c.list();
+    upstream.fail(new RegistryHTTPError(401, 'https://registry.example/x', ''));
+    await expect(cache(upstream.provider).summaries({ refresh: true })).rejects.toBeInstanceOf(RegistryAuthRequiredError);
+    upstream.fail(new RegistryHTTPError(503, 'https://registry.example/x', ''));
+    const stale = await cache(upstream.provider).summaries({ refresh: true });
+    expect(stale.stale?.error).toContain('HTTP 503');
+    expect(stale.summaries).toHaveLength(1);
+  });
+
   it('clear() forgets both copies', async () => {
     const upstream = scriptedProvider();
     const c = cache(upstream.provider);

@@ -3,6 +3,7 @@ import type { CliContext } from '../context.js';
 import { failedTo } from '../errors.js';
 import { renderJson, renderTable } from '../output.js';
 import { isRemoteServer, type CatalogServer } from '../../registry/types.js';
+import { summarize, type ServerSummary } from '../../registry/summary.js';
 import { badRequest } from '../../core/errors.js';
 import { cliRegistryService, warnIfStale } from './registry-shared.js';
 import { registerRegistryAuthCommands } from './registry-auth.js';
@@ -24,13 +25,17 @@ export function registerRegistryCommands(program: Command, ctx: CliContext): voi
       failedTo('list servers', async () => {
         const format = checkFormat(opts.format);
         const { registry: service, done } = await cliRegistryService(ctx);
-        const listing = await service.list({ refresh: Boolean(opts.refresh) }).finally(done);
+        const refresh = Boolean(opts.refresh);
+        if (format === 'json') {
+          const listing = await service.list({ refresh }).finally(done);
+          warnIfStale(ctx, listing.source, listing.stale);
+          ctx.out(renderJson(byName([...listing.catalog.servers, ...listing.catalog.remote_servers])));
+          return;
+        }
+        const listing = await service.listSummaries({ refresh }).finally(done);
         warnIfStale(ctx, listing.source, listing.stale);
-        // Code-point order: names are reverse-DNS ASCII, and localeCompare costs ~15 ms on 10,000 names.
-        const servers = [...listing.catalog.servers, ...listing.catalog.remote_servers].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-        if (format === 'json') ctx.out(renderJson(servers));
-        else if (servers.length === 0) ctx.err(`The registry ${listing.source} has no servers thv can run.\n`);
-        else ctx.out(renderServerTable(servers, ctx.columns));
+        if (listing.summaries.length === 0) ctx.err(`The registry ${listing.source} has no servers thv can run.\n`);
+        else ctx.out(renderServerTable(byName(listing.summaries), ctx.columns));
       }),
     );
 
@@ -85,7 +90,7 @@ export function registerSearchCommand(program: Command, ctx: CliContext): void {
         warnIfStale(ctx, (await service.info()).source, result.stale);
         if (format === 'json') ctx.out(renderJson(result.servers));
         else if (result.servers.length === 0) ctx.err(`No servers match \`${query}\`.\n`);
-        else ctx.out(renderServerTable(result.servers, ctx.columns));
+        else ctx.out(renderServerTable(result.servers.map(summarize), ctx.columns));
       }),
     );
 }
@@ -95,15 +100,14 @@ function checkFormat(format: string): 'text' | 'json' {
   return format;
 }
 
-function renderServerTable(servers: CatalogServer[], width: number): string {
-  const rows = servers.map((s) => [
-    s.name,
-    isRemoteServer(s) ? 'remote' : s.image ? 'container' : 'package',
-    s.transport ?? '',
-    s.tier ?? '',
-    s.metadata?.stars !== undefined ? String(s.metadata.stars) : '',
-    (s.description ?? '').replace(/\s+/g, ' '),
-  ]);
+/** Code-point order: names are reverse-DNS ASCII, and localeCompare costs ~15 ms on 10,000 names. */
+function byName<T extends { name: string }>(items: T[]): T[] {
+  return items.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+function renderServerTable(servers: ServerSummary[], width: number): string {
+  // Only the visible part of a description is cleaned of line breaks and runs of spaces.
+  const rows = servers.map((s) => [s.name, s.kind, s.transport ?? '', s.tier ?? '', s.stars !== undefined ? String(s.stars) : '', s.description.slice(0, width * 2).replace(/\s+/g, ' ')]);
   return renderTable(['NAME', 'KIND', 'TRANSPORT', 'TIER', 'STARS', 'DESCRIPTION'], rows, width);
 }
 
@@ -112,7 +116,7 @@ function renderServerDetails(s: CatalogServer): string {
     ['Name', s.name],
     ['Title', s.title],
     ['Description', s.description],
-    ['Kind', isRemoteServer(s) ? 'remote' : s.image ? 'container' : 'package'],
+    ['Kind', summarize(s).kind],
     ['Transport', s.transport],
     ['Tier', s.tier],
     ['Status', s.status],
