@@ -23,6 +23,15 @@ export interface DiscoverRemoteOptions {
 }
 
 /**
+ * With an explicit issuer there is no resource metadata to name scopes: ask for an OIDC login that
+ * can be refreshed (`openid offline_access`), as far as the issuer says it supports them.
+ */
+function defaultIssuerScopes(metadata: IssuerMetadata): string[] {
+  const supported = Array.isArray(metadata.scopes_supported) ? metadata.scopes_supported : undefined;
+  return ['openid', 'offline_access'].filter((scope) => !supported || supported.includes(scope));
+}
+
+/**
  * Finds the authorization server of a remote MCP server: an unauthenticated request's 401 names
  * the RFC 9728 metadata (`resource_metadata`), else the well-known locations are tried; the issuer
  * it lists is then read with RFC 8414 / OIDC discovery (which checks the `issuer` matches).
@@ -31,12 +40,8 @@ export async function discoverRemoteAuth(serverUrl: string, options: DiscoverRem
   const doFetch = options.fetch ?? fetch;
   const canonical = canonicalResource(serverUrl);
   if (options.issuer) {
-    return {
-      issuer: options.issuer,
-      metadata: await discoverIssuer(options.issuer, { fetch: doFetch }),
-      resource: options.resource ?? canonical,
-      scopes: [],
-    };
+    const metadata = await discoverIssuer(options.issuer, { fetch: doFetch });
+    return { issuer: options.issuer, metadata, resource: options.resource ?? canonical, scopes: defaultIssuerScopes(metadata) };
   }
   const challenge = await probe(serverUrl, doFetch);
   const candidates = challenge.resourceMetadata ? [challenge.resourceMetadata] : wellKnownMetadataUrls(serverUrl);

@@ -46,6 +46,31 @@ describe('RFC 9728 discovery helpers', () => {
     await expect(discoverRemoteAuth(url)).rejects.toMatchObject({ code: 'auth_failed', message: expect.stringContaining('another resource') });
   });
 
+  it('with an explicit issuer, asks for openid and offline_access as far as the issuer supports them', async () => {
+    let scopesSupported: string[] | undefined = ['openid', 'profile'];
+    server = createServer((req, res) => {
+      const issuer = `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
+      if (req.url === '/.well-known/openid-configuration') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            issuer,
+            authorization_endpoint: `${issuer}/auth`,
+            token_endpoint: `${issuer}/token`,
+            code_challenge_methods_supported: ['S256'],
+            ...(scopesSupported ? { scopes_supported: scopesSupported } : {}),
+          }),
+        );
+        return;
+      }
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    expect((await discoverRemoteAuth('https://mcp.example.com/mcp', { issuer })).scopes).toEqual(['openid']);
+    scopesSupported = undefined;
+    expect((await discoverRemoteAuth('https://mcp.example.com/mcp', { issuer })).scopes).toEqual(['openid', 'offline_access']);
+  });
+
   it('a server that names no authorization server is an error with a hint', async () => {
     server = createServer((_req, res) => res.writeHead(401, { 'www-authenticate': 'Bearer' }).end());
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
