@@ -4,6 +4,7 @@ import { ThvError } from '../core/errors.js';
 import type { Paths } from '../core/paths.js';
 import { ConfigStore } from '../config/store.js';
 import type { Config } from '../config/schema.js';
+import type { SecretsProvider } from '../secrets/provider.js';
 import { registryIdentity } from '../auth/registry-identity.js';
 import { CachingProvider } from './cache.js';
 import { assertPublicRegistryUrl, detectRegistryKind } from './detect.js';
@@ -68,6 +69,7 @@ export class RegistryService {
   readonly configStore: ConfigStore;
   private readonly clock: Clock;
   private active: ActiveSource | undefined;
+  private sharedSecrets: { type: string; provider: Promise<SecretsProvider> } | undefined;
 
   constructor(private readonly deps: RegistryServiceDeps) {
     this.configStore = new ConfigStore(deps.paths.configFile);
@@ -168,11 +170,28 @@ export class RegistryService {
 
   private async authStatus(config: Config): Promise<AuthStatus> {
     const { registryAuthStatus } = await import('../auth/registry-auth.js');
-    return registryAuthStatus(this.authDeps(config));
+    return registryAuthStatus(await this.authDeps(config));
   }
 
-  private authDeps(config: Config) {
+  /**
+   * One secrets provider for the life of this service, so a long-lived API server derives the
+   * store's key once instead of on every auth-status poll.
+   */
+  private secretsFor(config: Config): Promise<SecretsProvider> {
+    const type = config.secrets?.provider_type ?? '';
+    if (this.sharedSecrets?.type !== type) {
+      const provider = import('../secrets/index.js').then(({ openSecretsProvider }) =>
+        openSecretsProvider({ paths: this.deps.paths, env: this.deps.env, config, interactive: this.deps.interactive }),
+      );
+      this.sharedSecrets = { type, provider };
+      provider.catch(() => (this.sharedSecrets = undefined));
+    }
+    return this.sharedSecrets!.provider;
+  }
+
+  private async authDeps(config: Config) {
     return {
+      secrets: await this.secretsFor(config),
       config,
       configStore: this.configStore,
       paths: this.deps.paths,
@@ -245,7 +264,7 @@ export class RegistryService {
     const none = { headers: async () => ({}) };
     if (!config.registry_auth?.type) return none;
     const { createRegistryAuthorizer } = await import('../auth/registry-auth.js');
-    const authorizer = createRegistryAuthorizer(this.authDeps(config));
+    const authorizer = createRegistryAuthorizer(await this.authDeps(config));
     if (!authorizer) return none;
     return {
       headers: async () => ({ Authorization: await authorizer.authorizationHeader() }),
