@@ -1,3 +1,5 @@
+import { readBodyWithin } from '../core/http.js';
+
 /**
  * Sorts every token-refresh failure into `transient` (try again later) or `permanent` (a person must
  * sign in again), by the table of SPEC §5.2. Inputs are what the HTTP stack really produces: a fetch
@@ -47,15 +49,19 @@ const OAUTH_ERROR_CODE = /^[\x20\x21\x23-\x5B\x5D-\x7E]{1,100}$/;
  */
 const TRANSIENT_OAUTH_ERRORS = new Set(['temporarily_unavailable', 'server_error']);
 
-const MAX_BODY_CHARS = 64 * 1024;
+const MAX_BODY_BYTES = 64 * 1024;
 
 /** Reads a token endpoint's answer and either returns the tokens or the classified failure. */
 export async function classifyTokenResponse(res: Response, now: number = Date.now()): Promise<TokenOutcome> {
-  let body: string;
+  let body: string | undefined;
   try {
-    body = (await res.text()).slice(0, MAX_BODY_CHARS);
+    body = await readBodyWithin(res, MAX_BODY_BYTES);
   } catch (err) {
     return { ok: false, failure: classifyFetchError(err) };
+  }
+  if (body === undefined) {
+    // A token response is a few KiB; a huge one is a broken intermediary, so it is retried.
+    return { ok: false, failure: { kind: 'transient', status: res.status, reason: `token endpoint answered HTTP ${res.status} with a body over 64 KiB` } };
   }
   if (res.ok) return parseSuccess(res.status, body);
   return { ok: false, failure: classifyErrorStatus(res.status, res.headers, body, now) };

@@ -1,5 +1,6 @@
 import * as oauth from 'oauth4webapi';
 import { ThvError } from '../core/errors.js';
+import { fetchWithBodyLimit } from '../core/http.js';
 import { networkReason, type IssuerMetadata } from './oidc-discovery.js';
 
 /** What a token endpoint gave us. `expiresAt` is ms since the epoch. */
@@ -41,6 +42,12 @@ function clientAuthentication(client: OAuthClient): oauth.ClientAuth {
 }
 
 const TOKEN_TIMEOUT_MS = 30_000;
+/** Token, revocation and error responses are small; anything larger is refused unread. */
+const MAX_TOKEN_RESPONSE_BYTES = 64 * 1024;
+
+function boundedFetch(client: OAuthClient): typeof fetch {
+  return fetchWithBodyLimit(client.fetch ?? fetch, MAX_TOKEN_RESPONSE_BYTES);
+}
 
 function requestOptions(client: OAuthClient, extra: Record<string, string> = {}): oauth.TokenEndpointRequestOptions {
   const options: oauth.TokenEndpointRequestOptions = {
@@ -48,7 +55,7 @@ function requestOptions(client: OAuthClient, extra: Record<string, string> = {})
     additionalParameters: extra,
   };
   if (new URL(client.issuer.token_endpoint!).protocol === 'http:') options[oauth.allowInsecureRequests] = true;
-  if (client.fetch) options[oauth.customFetch] = client.fetch as never;
+  options[oauth.customFetch] = boundedFetch(client) as never;
   return options;
 }
 
@@ -96,7 +103,7 @@ export async function revokeToken(client: OAuthClient, token: string, hint: 'ref
     additionalParameters: { token_type_hint: hint },
   };
   if (new URL(client.issuer.revocation_endpoint).protocol === 'http:') options[oauth.allowInsecureRequests] = true;
-  if (client.fetch) options[oauth.customFetch] = client.fetch as never;
+  options[oauth.customFetch] = boundedFetch(client) as never;
   try {
     await oauth.processRevocationResponse(await oauth.revocationRequest(client.issuer, c, clientAuthentication(client), token, options));
     return true;

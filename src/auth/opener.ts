@@ -13,7 +13,7 @@ export function systemOpener(env: NodeJS.ProcessEnv): UrlOpener {
   return async (url) => {
     const [command, args] = openerCommand(env, url);
     await new Promise<void>((resolve) => {
-      const child = spawn(command, args, { stdio: 'ignore', detached: true, env });
+      const child = spawn(command, args, { stdio: 'ignore', detached: true, env: withoutThvSecrets(env) });
       child.once('spawn', () => {
         child.unref();
         resolve();
@@ -24,6 +24,19 @@ export function systemOpener(env: NodeJS.ProcessEnv): UrlOpener {
       });
     });
   };
+}
+
+/**
+ * A browser needs the desktop's environment (DISPLAY, DBUS_…, XDG_…), but never thv's own
+ * credentials: the secrets password, registry bearer tokens and `TOOLHIVE_SECRET_*` values.
+ */
+export function withoutThvSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (name === 'TOOLHIVE_SECRETS_PASSWORD' || name === 'THV_REGISTRY_TOKEN' || name.startsWith('TOOLHIVE_SECRET_')) continue;
+    out[name] = value;
+  }
+  return out;
 }
 
 function openerCommand(env: NodeJS.ProcessEnv, url: string): [string, string[]] {

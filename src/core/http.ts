@@ -83,3 +83,23 @@ export function describeNetworkError(err: unknown): string {
   if (code) return `${words[code] ?? 'network error'} (${code})`;
   return cause?.message ?? err.message;
 }
+
+const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
+
+/**
+ * A fetch whose responses are read through `limit` before the caller sees them, for libraries that
+ * read bodies themselves (oauth4webapi): a hostile endpoint cannot make them buffer without bound.
+ */
+export function fetchWithBodyLimit(fetchImpl: typeof fetch, limit: number): typeof fetch {
+  return async (input, init) => {
+    const res = await fetchImpl(input, init);
+    const text = await readBodyWithin(res, limit);
+    if (text === undefined) {
+      throw new ThvError('auth_failed', `the response from ${redactUrl(res.url)} is larger than ${Math.round(limit / 1024)} KiB`);
+    }
+    const headers = new Headers(res.headers);
+    headers.delete('content-length');
+    headers.delete('content-encoding');
+    return new Response(NULL_BODY_STATUSES.has(res.status) ? null : text, { status: res.status, statusText: res.statusText, headers });
+  };
+}

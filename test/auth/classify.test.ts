@@ -27,6 +27,18 @@ const faults: Record<string, Handler> = {
   garbage200: (_q, r) => send(r, 200, 'application/json', '{"access_token": '),
   missingToken200: (_q, r) => json(r, 200, { token_type: 'Bearer' }),
   reset: (q) => q.socket.destroy(),
+  endless200: (_q, r) => {
+    // A body that never ends: only a reader with its own limit returns.
+    r.writeHead(200, { 'content-type': 'application/json' });
+    r.write('{"access_token":"');
+    const chunk = 'a'.repeat(64 * 1024);
+    const pump = () => {
+      while (r.write(chunk));
+      r.once('drain', pump);
+    };
+    r.on('error', () => undefined);
+    pump();
+  },
   hang: () => undefined,
 };
 
@@ -123,6 +135,12 @@ describe('refresh failure classification (SPEC §5.2 table)', () => {
 
   it.each(['garbage200', 'missingToken200'])('an unparseable token response (%s) is transient', async (fault) => {
     expect(failureOf(await outcomeOf(fault)).kind).toBe('transient');
+  });
+
+  it('an endless body is refused after 64 KiB as transient, without buffering it', async () => {
+    const failure = failureOf(await outcomeOf('endless200'));
+    expect(failure.kind).toBe('transient');
+    expect(failure.reason).toContain('over 64 KiB');
   });
 
   it('a connection reset is transient', async () => {
