@@ -51,6 +51,25 @@ export function isAllowedHost(header: string | undefined, bound: BoundAddress): 
   return !isLoopbackHost(bound.host) && parsed.hostname === stripBrackets(bound.host).toLowerCase();
 }
 
+/**
+ * An `Origin` is this server's own when it is plain http with a loopback name (or the bound name,
+ * as for Host) and exactly the bound port: `http://localhost:3000` is another site that happens to
+ * run on this machine. `null` (sandboxed frames, file: pages) and anything unparsable are foreign.
+ */
+export function isAllowedOrigin(origin: string, bound: BoundAddress): boolean {
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return false;
+  }
+  if (url.protocol !== 'http:' || url.username || url.password) return false;
+  // URL drops the scheme's default port, and a missing port must not pass as "any port".
+  const port = url.port ? Number(url.port) : 80;
+  if (bound.port !== undefined && port !== bound.port) return false;
+  return isAllowedHost(`${url.hostname}:${port}`, bound);
+}
+
 function stripBrackets(host: string): string {
   return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }

@@ -4,6 +4,7 @@ import { systemOpener } from '../auth/opener.js';
 import { log } from '../core/log.js';
 import { resolvePaths } from '../core/paths.js';
 import type { ApiDeps } from './deps.js';
+import { refuseCrossSiteRequest } from './cross-site.js';
 import { ApiError, forbidden, toApiError } from './errors.js';
 import { isAllowedHost } from './host-check.js';
 import { registerOpenApi } from './openapi.js';
@@ -41,6 +42,7 @@ export async function buildApiServer(deps: ApiDeps, options: BuildOptions = {}):
     if (!isAllowedHost(request.headers.host, bound)) {
       throw forbidden('the Host header does not name this server; requests must use the address the API is bound to');
     }
+    refuseCrossSiteRequest(request.method, request.headers, bound);
   });
   app.addHook('onSend', async (_request, reply) => {
     // Responses describe local state and carry login URLs: nothing may cache or sniff them.

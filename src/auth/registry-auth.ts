@@ -95,6 +95,8 @@ export function createRegistryAuthorizer(deps: RegistryAuthDeps): RegistryAuthor
     lockFile: session.lockFile,
     clock: session.clock,
     refresh: async (refreshToken) => refreshTokens(await session.client(), refreshToken),
+    // A logout or login by another process (`thv registry logout` next to `thv serve`).
+    persistedVersion: () => session.store.version(),
     ...(deps.interactive
       ? { login: async () => runBrowserFlow(await session.flowRequest(settings.callbackPort), session.io()) }
       : {}),

@@ -22,6 +22,12 @@ export interface TokenSourceOptions {
   clock: Clock;
   /** Builds the error callers get when no token can be had; `cause` is the most specific reason. */
   authRequired?: (cause: Error) => Error;
+  /**
+   * A cheap fingerprint of the persisted session (e.g. the config file's stat). When it changes,
+   * another process logged in, out or refreshed: the token held in memory is dropped and the store
+   * read again, so a long-lived process does not outlive a logout made elsewhere.
+   */
+  persistedVersion?: () => Promise<string>;
 }
 
 /**
@@ -32,29 +38,47 @@ export interface TokenSourceOptions {
  */
 export class OAuthTokenSource {
   private current: { accessToken: string; expiresAt: number } | undefined;
-  private inflight: Promise<string> | undefined;
+  private inflight: { epoch: number; token: Promise<string> } | undefined;
+  /** Bumped by invalidate(), so a lookup started before it neither is joined nor is remembered. */
+  private epoch = 0;
+  private seenVersion: string | undefined;
   private loginAttempted = false;
 
   constructor(private readonly options: TokenSourceOptions) {}
 
-  accessToken(): Promise<string> {
-    if (this.current && this.isFresh(this.current.expiresAt)) return Promise.resolve(this.current.accessToken);
-    this.inflight ??= this.obtain().finally(() => (this.inflight = undefined));
-    return this.inflight;
+  async accessToken(): Promise<string> {
+    if (this.options.persistedVersion) {
+      // Read before the store, so a change made while the store is being read is seen next time.
+      const version = await this.options.persistedVersion();
+      if (version !== this.seenVersion) {
+        this.seenVersion = version;
+        this.invalidate();
+      }
+    }
+    if (this.current && this.isFresh(this.current.expiresAt)) return this.current.accessToken;
+    if (this.inflight?.epoch !== this.epoch) {
+      const epoch = this.epoch;
+      const token = this.obtain(epoch).finally(() => {
+        if (this.inflight?.token === token) this.inflight = undefined;
+      });
+      this.inflight = { epoch, token };
+    }
+    return this.inflight.token;
   }
 
   /** Forget the in-memory token (e.g. after the resource server answered 401). */
   invalidate(): void {
     this.current = undefined;
+    this.epoch += 1;
   }
 
-  private async obtain(): Promise<string> {
+  private async obtain(epoch: number): Promise<string> {
     const session = await this.load();
-    if (this.usable(session)) return this.remember(session.accessToken!, session.expiresAt!);
+    if (this.usable(session)) return this.remember(epoch, session.accessToken!, session.expiresAt!);
     let cause: Error;
     if (session.refreshToken) {
       try {
-        return await this.refreshUnderLock();
+        return await this.refreshUnderLock(epoch);
       } catch (err) {
         if (!(err instanceof Error)) throw err;
         cause = err;
@@ -79,7 +103,7 @@ export class OAuthTokenSource {
     await withFileLock(this.options.lockFile, () => this.options.store.save(normalised, { fromLogin: true }), { waitMs: LOCK_WAIT_MS }).catch((err: unknown) => {
       throw this.authRequired(err instanceof Error ? err : new Error(String(err)));
     });
-    return this.remember(normalised.accessToken, normalised.expiresAt!);
+    return this.remember(epoch, normalised.accessToken, normalised.expiresAt!);
   }
 
   private async load(): Promise<StoredSession> {
@@ -90,13 +114,13 @@ export class OAuthTokenSource {
     }
   }
 
-  private refreshUnderLock(): Promise<string> {
+  private refreshUnderLock(epoch: number): Promise<string> {
     return withFileLock(
       this.options.lockFile,
       async () => {
         // Another process may have refreshed (and rotated the refresh token) while we waited.
         const session = await this.load();
-        if (this.usable(session)) return this.remember(session.accessToken!, session.expiresAt!);
+        if (this.usable(session)) return this.remember(epoch, session.accessToken!, session.expiresAt!);
         if (!session.refreshToken) throw new ThvError('auth_failed', 'no refresh token is stored for this registry (not logged in)');
         let tokens: Tokens;
         try {
@@ -109,7 +133,7 @@ export class OAuthTokenSource {
           throw err;
         }
         await this.options.store.save(tokens);
-        return this.remember(tokens.accessToken, tokens.expiresAt!);
+        return this.remember(epoch, tokens.accessToken, tokens.expiresAt!);
       },
       { waitMs: LOCK_WAIT_MS },
     );
@@ -127,8 +151,8 @@ export class OAuthTokenSource {
     return expiresAt - REFRESH_LEEWAY_MS > this.options.clock.now();
   }
 
-  private remember(accessToken: string, expiresAt: number): string {
-    this.current = { accessToken, expiresAt };
+  private remember(epoch: number, accessToken: string, expiresAt: number): string {
+    if (epoch === this.epoch) this.current = { accessToken, expiresAt };
     return accessToken;
   }
 

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import type { ConfigStore } from '../config/store.js';
 import type { SecretsProvider } from '../secrets/provider.js';
 import type { Tokens } from './oauth-client.js';
@@ -61,6 +62,21 @@ export class RegistrySessionStore implements SessionStore {
       else delete oauth.cached_refresh_token_ref;
       if (tokens.expiresAt !== undefined) oauth.cached_token_expiry = new Date(tokens.expiresAt).toISOString();
     });
+  }
+
+  /**
+   * Changes whenever another process logs in, logs out or refreshes: each of those rewrites
+   * config.yaml (atomically, so a new inode) to record or drop the key and expiry. A stat is
+   * cheap enough to take before every use of an in-memory token.
+   */
+  async version(): Promise<string> {
+    try {
+      const info = await stat(this.options.configStore.file, { bigint: true });
+      return `${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+    } catch {
+      // No config (or none readable) is a state too; the tokens then come from the store alone.
+      return 'absent';
+    }
   }
 
   async clear(): Promise<string | undefined> {

@@ -49,6 +49,8 @@ interface DiskHeader {
  */
 export class CachingProvider {
   private memory: CachedCatalog | undefined;
+  /** The mtime of the disk copy the memory copy matches; undefined when the disk write failed. */
+  private memoryDiskMtime: number | undefined;
 
   constructor(
     readonly inner: RegistryProvider,
@@ -57,10 +59,12 @@ export class CachingProvider {
 
   async list(opts: { refresh?: boolean } = {}): Promise<CachedCatalog> {
     const now = this.options.clock.now();
-    if (!opts.refresh && this.memory && now - this.memory.fetchedAt < FRESH_MS) return this.memory;
+    const memory = opts.refresh ? undefined : await this.currentMemory(now);
+    if (memory) return memory;
     const disk = await this.readDisk(now);
     if (!opts.refresh && disk && now - disk.fetchedAt < FRESH_MS) {
       this.memory = disk;
+      this.memoryDiskMtime = disk.fetchedAt;
       return disk;
     }
     let catalog: Catalog;
@@ -77,15 +81,14 @@ export class CachingProvider {
       throw asUnavailable(err, this.inner.source);
     }
     this.memory = { catalog, fetchedAt: this.options.clock.now() };
-    await this.writeDisk(catalog);
+    this.memoryDiskMtime = await this.writeDisk(catalog);
     return this.memory;
   }
 
   /** Like list(), but a fresh disk copy is read only as far as the table needs. */
   async summaries(opts: { refresh?: boolean } = {}): Promise<CachedSummaries> {
     const now = this.options.clock.now();
-    const memoryIsFresh = this.memory && now - this.memory.fetchedAt < FRESH_MS;
-    if (!opts.refresh && !memoryIsFresh) {
+    if (!opts.refresh && !(await this.currentMemory(now))) {
       const header = await this.readDiskHeader(now);
       if (header && now - header.fetchedAt < FRESH_MS) return header;
     }
@@ -97,6 +100,20 @@ export class CachingProvider {
   async clear(): Promise<void> {
     this.memory = undefined;
     await rm(this.options.file, { force: true });
+  }
+
+  /**
+   * The memory copy while fresh and while the disk copy it matches is still there unchanged: a
+   * logout in another process removes the disk copy, and must end what this process serves too.
+   */
+  private async currentMemory(now: number): Promise<CachedCatalog | undefined> {
+    if (!this.memory || now - this.memory.fetchedAt >= FRESH_MS) return undefined;
+    const mtime = await stat(this.options.file).then((s) => s.mtimeMs, () => undefined);
+    if (mtime === undefined || mtime !== this.memoryDiskMtime) {
+      this.memory = undefined;
+      return undefined;
+    }
+    return this.memory;
   }
 
   private async readDisk(now: number): Promise<CachedCatalog | undefined> {
@@ -144,15 +161,19 @@ export class CachingProvider {
     return undefined;
   }
 
-  private async writeDisk(catalog: Catalog): Promise<void> {
+  /** Returns the written file's mtime, or undefined when it could not be written. */
+  private async writeDisk(catalog: Catalog): Promise<number | undefined> {
     const header: DiskHeader = { format: 2, source: this.inner.source, summaries: allServers(catalog).map(summarize) };
     try {
       // Compact JSON: the cache is read on every warm start, and its size is parse time.
       await writeFileAtomic(this.options.file, `${JSON.stringify(header)}\n${JSON.stringify(catalog)}`);
+      const { mtimeMs } = await stat(this.options.file);
       await pruneCacheDir(this.options.cacheDir, this.options.file);
+      return mtimeMs;
     } catch (err) {
       // A cache that cannot be written costs speed, not correctness.
       log().warn({ file: this.options.file, error: describeError(err) }, 'could not write the registry cache');
+      return undefined;
     }
   }
 }

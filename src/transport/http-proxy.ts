@@ -62,7 +62,17 @@ export class HttpProxy {
     this.request = isHttps ? https.request : http.request;
   }
 
+  /** Never rejects: whatever goes wrong with one request is that request's 502, not the supervisor's death. */
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      await this.handleRequest(req, res);
+    } catch (err) {
+      this.options.log.error({ err: (err as Error).message }, 'proxying a request failed');
+      sendError(res, 502, 'the request could not be sent to the remote server');
+    }
+  }
+
+  private async handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let body: Buffer | undefined;
     if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'DELETE') {
       try {
@@ -85,15 +95,23 @@ export class HttpProxy {
       return;
     }
     const headers = upstreamHeaders(req.headers, this.target, { ...this.options.headers, ...extra }, body);
-    const upstream = this.request({
-      protocol: this.target.protocol,
-      hostname: this.target.hostname.replace(/^\[|\]$/g, ''),
-      port: this.target.port || undefined,
-      method: req.method,
-      path: req.url ?? '/',
-      headers,
-      agent: this.agent,
-    });
+    let upstream: http.ClientRequest;
+    try {
+      // Throws synchronously on a header value Node refuses to send (a control character).
+      upstream = this.request({
+        protocol: this.target.protocol,
+        hostname: this.target.hostname.replace(/^\[|\]$/g, ''),
+        port: this.target.port || undefined,
+        method: req.method,
+        path: req.url ?? '/',
+        headers,
+        agent: this.agent,
+      });
+    } catch (err) {
+      this.options.log.error({ err: (err as Error).message, target: redactUrl(this.target.href) }, 'the request to the remote server could not be built');
+      sendError(res, 502, 'the request could not be sent to the remote server');
+      return;
+    }
     const onClientGone = () => upstream.destroy();
     res.on('close', onClientGone);
 
@@ -101,10 +119,13 @@ export class HttpProxy {
       if (upRes.statusCode === 401 && mayRetry && this.options.credentials?.refreshAfterUnauthorized) {
         upRes.resume();
         res.off('close', onClientGone);
-        void this.options.credentials.refreshAfterUnauthorized().then(
+        this.options.credentials.refreshAfterUnauthorized().then(
           (fresh) => (fresh ? this.forward(req, res, body, false) : this.relay(upRes, res, true)),
           (err: unknown) => this.refuse(res, err, 'the remote server rejected the credentials'),
-        );
+        ).catch((err: unknown) => {
+          this.options.log.error({ err: (err as Error).message }, 'replaying a request failed');
+          sendError(res, 502, 'the request could not be sent to the remote server');
+        });
         return;
       }
       this.relay(upRes, res, false);

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../core/log.js';
+import { LineSplitter } from './line-splitter.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { openEventStream, writeEvent } from './sse.js';
 import { readBody, BodyTooLargeError } from './body.js';
@@ -94,6 +95,8 @@ export interface StdioBridgeOptions {
   clock?: Pick<Clock, 'now'>;
   /** A session with no stream and nothing in flight is forgotten after this long (clients that never DELETE). */
   sessionIdleMs?: number;
+  /** Longer stdout lines are logged and dropped (default 16 MiB). */
+  maxLineBytes?: number;
 }
 
 export const DEFAULT_SESSION_IDLE_MS = 30 * 60_000;
@@ -115,12 +118,20 @@ export class StdioBridge {
   private queue: string[] = [];
   private initParams: Record<string, unknown> | undefined;
   private replayId: string | undefined;
-  private stdoutBuffer = '';
+  private readonly stdout: LineSplitter;
 
   private readonly clock: Pick<Clock, 'now'>;
 
   constructor(private readonly options: StdioBridgeOptions) {
     this.clock = options.clock ?? systemClock;
+    this.stdout = new LineSplitter(
+      (line) => {
+        const trimmed = line.trim();
+        if (trimmed) this.receiveLine(trimmed);
+      },
+      (limit) => this.options.log.warn({ limitBytes: limit }, 'dropped a line on the MCP server stdout that is longer than the limit'),
+      options.maxLineBytes,
+    );
   }
 
   /** Forgets sessions idle for longer than `sessionIdleMs`; called periodically by the supervisor. */
@@ -143,15 +154,7 @@ export class StdioBridge {
 
   /** Feeds raw stdout bytes of the child; complete lines are handled, partial ones kept. */
   receiveStdout(chunk: string): void {
-    let text = this.stdoutBuffer + chunk;
-    let nl = text.indexOf('\n');
-    while (nl !== -1) {
-      const line = text.slice(0, nl).trim();
-      if (line) this.receiveLine(line);
-      text = text.slice(nl + 1);
-      nl = text.indexOf('\n');
-    }
-    this.stdoutBuffer = text;
+    this.stdout.push(chunk);
   }
 
   receiveLine(line: string): void {
@@ -187,7 +190,7 @@ export class StdioBridge {
   childExited(reason: string): void {
     this.ready = false;
     this.replayId = undefined;
-    this.stdoutBuffer = '';
+    this.stdout.reset();
     // Queued lines belong to requests answered below; a new child must not see them.
     this.queue = [];
     for (const [childId, pending] of this.pending) {

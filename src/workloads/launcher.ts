@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
-import { mkdir, open, rename, stat } from 'node:fs/promises';
+import { mkdir, open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
 import { ThvError, type ErrorCode, ERROR_CODES } from '../core/errors.js';
 import type { ReadyMessage } from './supervisor-main.js';
 import type { SupervisorSecrets } from './supervisor.js';
+import { rotateLogIfLarge } from './log-rotation.js';
 
 /** dist/supervisor.js next to the bundle; from sources (tests), the built one at the repo root. */
 export function defaultSupervisorEntry(): string {
@@ -32,7 +33,7 @@ export interface LaunchOptions {
  */
 export async function launchSupervisor(options: LaunchOptions): Promise<{ url: string; port: number; pid: number }> {
   await mkdir(dirname(options.logFile), { recursive: true, mode: 0o700 });
-  await rotateLog(options.logFile);
+  await rotateLogIfLarge(options.logFile);
   const logFd = openSync(options.logFile, 'a', 0o600);
   const child = spawn(process.execPath, [options.entry, options.name], {
     detached: true,
@@ -81,17 +82,6 @@ export async function launchSupervisor(options: LaunchOptions): Promise<{ url: s
   } finally {
     ready.destroy();
     child.unref();
-  }
-}
-
-/** Logs only grow while a supervisor runs; at each start one that passed the limit becomes `<log>.1`. */
-export const MAX_LOG_BYTES = 10 * 1024 * 1024;
-
-async function rotateLog(file: string): Promise<void> {
-  try {
-    if ((await stat(file)).size > MAX_LOG_BYTES) await rename(file, `${file}.1`);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
 }
 

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { validateHeaderName, validateHeaderValue } from 'node:http';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Paths } from '../core/paths.js';
@@ -16,6 +17,8 @@ import { GroupStore, DEFAULT_GROUP } from './groups.js';
 import { resolveSource } from './sources.js';
 import { defaultSupervisorEntry, launchSupervisor } from './launcher.js';
 import { startSupervisor, type RunningSupervisor, type SupervisorSecrets } from './supervisor.js';
+import { ChildRecordStore, isRecordedGroupRunning } from './child-record.js';
+import { groupAlive, killGroup, waitForGroupGone } from './process-group.js';
 import { LIVE_STATUSES, LOGIN_REQUIRED_CONTEXT, NAME_PATTERN, workloadUrl, type RemoteAuthConfig, type RunConfig, type StatusFile, type WorkloadInfo, type WorkloadStatus } from './types.js';
 
 export interface RemoteAuthInput {
@@ -68,6 +71,8 @@ export interface WorkloadManagerDeps {
   supervisorEnv?: NodeJS.ProcessEnv;
   /** How long `stop` waits for a supervisor before killing it. */
   stopTimeoutMs?: number;
+  /** Grace period between SIGTERM and SIGKILL for the server of a supervisor that died. */
+  orphanGraceMs?: number;
 }
 
 /** Workload life cycle (SPEC §5), shared by the CLI and the REST API. */
@@ -75,6 +80,7 @@ export class WorkloadManager {
   readonly runConfigs: RunConfigStore;
   readonly statuses: StatusStore;
   readonly groups: GroupStore;
+  readonly children: ChildRecordStore;
   private readonly clock: Clock;
 
   constructor(private readonly deps: WorkloadManagerDeps) {
@@ -82,6 +88,7 @@ export class WorkloadManager {
     this.runConfigs = new RunConfigStore(deps.paths);
     this.statuses = new StatusStore(deps.paths, this.clock);
     this.groups = new GroupStore(deps.paths, this.clock);
+    this.children = new ChildRecordStore(deps.paths);
   }
 
   logFile(name: string): string {
@@ -105,6 +112,19 @@ export class WorkloadManager {
       throw badRequest(`--proxy-port ${req.proxyPort} is not a port number`);
     }
     const secrets = (req.secrets ?? []).map(parseSecretFlag);
+    const env = parseEnvFlags(req.env ?? []);
+    if (req.remoteAuth && !resolved.remoteUrl) throw badRequest('--remote-auth flags apply to remote servers only');
+    const { plain: plainHeaders, secret: secretHeaders } = splitSecretHeaders(parseHeaderFlags(req.headers ?? []));
+    const headers = { ...resolved.headers, ...plainHeaders };
+    for (const header of Object.keys(secretHeaders)) deleteHeader(headers, header);
+    // Everything is validated before a credential reaches the secrets store, so a refused request leaves nothing behind.
+    const toStore: StoredCredential[] = [];
+    const remoteAuth = req.remoteAuth ? remoteAuthConfig(name, req.remoteAuth, toStore) : undefined;
+    const headerRefs: Record<string, string> = {};
+    for (const [header, value] of Object.entries(secretHeaders)) {
+      headerRefs[header] = headerSecretKey(name, header);
+      toStore.push({ key: headerRefs[header], value });
+    }
     const config: RunConfig = {
       schema_version: 1,
       name,
@@ -118,21 +138,27 @@ export class WorkloadManager {
       host: req.host ?? '127.0.0.1',
       ...(req.proxyPort ? { port: req.proxyPort } : {}),
       port_fixed: req.proxyPort !== undefined,
-      env: parseEnvFlags(req.env ?? []),
+      env,
       secrets,
-      headers: { ...resolved.headers, ...parseHeaderFlags(req.headers ?? []) },
-      ...(req.remoteAuth ? { remote_auth: await this.storeRemoteAuth(name, req.remoteAuth) } : {}),
+      headers,
+      ...(Object.keys(headerRefs).length ? { header_refs: headerRefs } : {}),
+      ...(remoteAuth ? { remote_auth: remoteAuth } : {}),
       created_at: new Date(this.clock.now()).toISOString(),
       ...(req.cwd ? { cwd: req.cwd } : {}),
     };
-    if (config.remote_auth && !config.remote_url) throw badRequest('--remote-auth flags apply to remote servers only');
     const given = new Set([...Object.keys(config.env), ...secrets.map((s) => s.target)]);
     for (const v of resolved.requiredEnv ?? []) {
       if (given.has(v.name)) continue;
       const how = v.secret ? `--secret <name>,target=${v.name}` : `-e ${v.name}=<value>`;
       warnings.push(`the server expects ${v.name}${v.description ? ` (${v.description})` : ''}; pass it with ${how}`);
     }
-    await this.runConfigs.write(config);
+    await this.storeCredentials(toStore);
+    try {
+      await this.runConfigs.write(config);
+    } catch (err) {
+      await this.deleteStoredCredentials(config);
+      throw err;
+    }
     return config;
   }
 
@@ -146,7 +172,10 @@ export class WorkloadManager {
     } catch (err) {
       // Failed before a supervisor ran (e.g. a missing secret): nothing to inspect, so let the same
       // command be retried. A supervisor's failure stays visible in `thv list`.
-      if (!(await this.statuses.read(config.name))) await this.runConfigs.remove(config.name);
+      if (!(await this.statuses.read(config.name))) {
+        await this.runConfigs.remove(config.name);
+        await this.deleteStoredCredentials(config);
+      }
       throw err;
     }
   }
@@ -163,6 +192,7 @@ export class WorkloadManager {
     if (current && LIVE_STATUSES.has(current.status) && current.status !== 'stopping') {
       return { url: workloadUrl(config), port: config.port ?? 0, alreadyRunning: true };
     }
+    await this.stopOrphanedServer(name);
     const secrets = await this.resolveSecrets(config);
     await this.statuses.set(name, 'starting', '', { processId: 0 });
     try {
@@ -250,6 +280,7 @@ export class WorkloadManager {
       (this.deps.log ?? defaultLog()).warn({ workload: name, pid }, 'the supervisor did not stop in time; killing it');
       signal(pid, 'SIGKILL');
       while (isProcessAlive(pid)) await pause(25);
+      await this.stopOrphanedServer(name);
       await this.statuses.set(name, 'stopped', 'the supervisor was killed after it did not stop in time', { onlyIf: (s) => s?.process_id === pid });
     }
     return { wasRunning: true };
@@ -271,8 +302,7 @@ export class WorkloadManager {
 
   async moveToGroup(name: string, group: string): Promise<void> {
     await this.groups.require(group);
-    const config = await this.runConfigs.get(name);
-    await this.runConfigs.write({ ...config, group });
+    await this.runConfigs.update(name, (config) => ({ ...config, group }));
   }
 
   /** Stops the workload and deletes its run config, status file, log and stored credentials. */
@@ -284,8 +314,10 @@ export class WorkloadManager {
       await this.statuses.set(name, 'removing', '');
       await this.deleteStoredCredentials(config);
     }
+    await this.stopOrphanedServer(name);
     await this.runConfigs.remove(name);
     await this.statuses.remove(name);
+    await this.children.remove(name);
     await rm(`${this.statuses.file(name)}.lock`, { recursive: true, force: true });
     await rm(this.logFile(name), { force: true });
     await rm(`${this.logFile(name)}.1`, { force: true });
@@ -312,7 +344,11 @@ export class WorkloadManager {
   /** The status file, corrected when it claims a live supervisor that is gone (SPEC §5: list reconciles). */
   async reconciledStatus(name: string): Promise<StatusFile | undefined> {
     const status = await this.statuses.read(name);
-    if (!status || !LIVE_STATUSES.has(status.status)) return status;
+    if (!status || !LIVE_STATUSES.has(status.status)) {
+      // A server can outlive a supervisor whose status already says it ended (written before a kill -9).
+      await this.stopOrphanedServer(name);
+      return status;
+    }
     if (status.process_id === 0) {
       // Between `starting` written by the CLI and the supervisor's first write: trust it briefly.
       const age = this.clock.now() - Date.parse(status.updated_at);
@@ -321,11 +357,36 @@ export class WorkloadManager {
       return status;
     }
     const next: WorkloadStatus = status.status === 'stopping' ? 'stopped' : 'error';
-    const context = status.process_id === 0 ? 'the supervisor never started' : `supervisor process ${status.process_id} is not running`;
+    let context = status.process_id === 0 ? 'the supervisor never started' : `supervisor process ${status.process_id} is not running`;
+    const orphan = status.process_id === 0 ? undefined : await this.stopOrphanedServer(name);
+    if (orphan) context += `; stopped its orphaned MCP server (process group ${orphan})`;
     const written = await this.statuses.set(name, next, context, {
       onlyIf: (cur) => cur?.process_id === status.process_id && cur.status === status.status,
     });
     return written ?? status;
+  }
+
+  /**
+   * SPEC §5 promises no orphans: when the supervisor that recorded the server's process group is
+   * gone (kill -9 runs no clean-up), the group is stopped here — SIGTERM, then SIGKILL after the
+   * grace period — if it is still the one recorded. Returns the group id when one was stopped.
+   */
+  private async stopOrphanedServer(name: string): Promise<number | undefined> {
+    const record = await this.children.read(name);
+    if (!record || isSupervisorAlive(record.supervisor_pid)) return undefined;
+    if (!isRecordedGroupRunning(record)) {
+      await this.children.remove(name, record.supervisor_pid);
+      return undefined;
+    }
+    const { pgid } = record;
+    (this.deps.log ?? defaultLog()).warn({ workload: name, pgid, supervisor: record.supervisor_pid }, 'stopping the MCP server left behind by a dead supervisor');
+    killGroup(pgid, 'SIGTERM');
+    const deadline = this.clock.now() + (this.deps.orphanGraceMs ?? 5_000);
+    while (groupAlive(pgid) && this.clock.now() < deadline) await pause(25);
+    if (groupAlive(pgid)) killGroup(pgid, 'SIGKILL');
+    await waitForGroupGone(pgid);
+    await this.children.remove(name, record.supervisor_pid);
+    return pgid;
   }
 
   private toInfo(config: RunConfig, status: StatusFile | undefined): WorkloadInfo {
@@ -348,7 +409,7 @@ export class WorkloadManager {
 
   /** Resolves `--secret` and credential references now; the values go to the supervisor only. */
   private async resolveSecrets(config: RunConfig): Promise<SupervisorSecrets> {
-    const refs = remoteAuthRefs(config.remote_auth);
+    const refs = credentialRefs(config);
     if (config.secrets.length === 0 && refs.length === 0) return { env: {}, values: {} };
     if (!this.deps.openSecrets) throw new ThvError('secrets_unavailable', 'this workload needs secrets, but no secrets store is available');
     const { userSecrets, scopedSecrets } = await import('../secrets/index.js');
@@ -368,38 +429,34 @@ export class WorkloadManager {
       const value = await scoped.get(ref);
       if (value !== undefined) values[ref] = value;
     }
+    for (const [header, ref] of Object.entries(config.header_refs ?? {})) {
+      if (values[ref] === undefined) {
+        throw notFound(`the stored value of header "${header}" of workload "${config.name}" is missing from the secrets store`, `Remove the workload with \`thv rm ${config.name}\` and run it again.`);
+      }
+    }
     return { env, values };
   }
 
-  /** Secret flag values go to the secrets store (workloads scope); the run config keeps only the keys. */
-  private async storeRemoteAuth(name: string, input: RemoteAuthInput): Promise<RemoteAuthConfig> {
-    const auth: RemoteAuthConfig = { enabled: Boolean(input.enabled || input.issuer || input.clientId) };
-    if (input.issuer) auth.issuer = input.issuer;
-    if (input.clientId) auth.client_id = input.clientId;
-    if (input.scopes?.length) auth.scopes = input.scopes;
-    if (input.resource) auth.resource = input.resource;
-    if (input.callbackPort !== undefined) auth.callback_port = input.callbackPort;
-    if (input.skipBrowser) auth.skip_browser = true;
-    if (input.timeout) auth.timeout = input.timeout;
-    if (input.clientSecretFile) auth.client_secret_file = input.clientSecretFile;
-    if (input.bearerTokenFile) auth.bearer_token_file = input.bearerTokenFile;
-    const toStore: Array<[keyof RemoteAuthConfig, string, string]> = [];
-    if (input.clientSecret) toStore.push(['client_secret_ref', `WORKLOAD_${name}_CLIENT_SECRET`, input.clientSecret]);
-    if (input.bearerToken) toStore.push(['bearer_token_ref', `WORKLOAD_${name}_BEARER_TOKEN`, input.bearerToken]);
-    if (toStore.length) {
-      if (!this.deps.openSecrets) throw new ThvError('secrets_unavailable', 'no secrets store is available to keep the credential');
-      const { scopedSecrets } = await import('../secrets/index.js');
-      const store = scopedSecrets(await this.deps.openSecrets(), 'workloads');
-      for (const [field, key, value] of toStore) {
+  /** Credential values go to the secrets store (workloads scope); the run config keeps only the keys. */
+  private async storeCredentials(credentials: StoredCredential[]): Promise<void> {
+    if (credentials.length === 0) return;
+    if (!this.deps.openSecrets) throw new ThvError('secrets_unavailable', 'no secrets store is available to keep the credential');
+    const { scopedSecrets } = await import('../secrets/index.js');
+    const store = scopedSecrets(await this.deps.openSecrets(), 'workloads');
+    const stored: string[] = [];
+    try {
+      for (const { key, value } of credentials) {
         await store.set(key, value);
-        (auth as Record<string, unknown>)[field] = key;
+        stored.push(key);
       }
+    } catch (err) {
+      for (const key of stored) await store.delete(key).catch(() => undefined);
+      throw err;
     }
-    return auth;
   }
 
   private async deleteStoredCredentials(config: RunConfig): Promise<void> {
-    const refs = remoteAuthRefs(config.remote_auth);
+    const refs = credentialRefs(config);
     if (refs.length === 0 || !this.deps.openSecrets) return;
     try {
       const { scopedSecrets } = await import('../secrets/index.js');
@@ -409,6 +466,39 @@ export class WorkloadManager {
       (this.deps.log ?? defaultLog()).warn({ workload: config.name, err: (err as Error).message }, 'could not delete the stored credentials of the workload');
     }
   }
+}
+
+interface StoredCredential {
+  key: string;
+  value: string;
+}
+
+/** The run config's `remote_auth`; secret flag values are queued in `toStore` and referenced by key. */
+function remoteAuthConfig(name: string, input: RemoteAuthInput, toStore: StoredCredential[]): RemoteAuthConfig {
+  const auth: RemoteAuthConfig = { enabled: Boolean(input.enabled || input.issuer || input.clientId) };
+  if (input.issuer) auth.issuer = input.issuer;
+  if (input.clientId) auth.client_id = input.clientId;
+  if (input.scopes?.length) auth.scopes = input.scopes;
+  if (input.resource) auth.resource = input.resource;
+  if (input.callbackPort !== undefined) auth.callback_port = input.callbackPort;
+  if (input.skipBrowser) auth.skip_browser = true;
+  if (input.timeout) auth.timeout = input.timeout;
+  if (input.clientSecretFile) auth.client_secret_file = input.clientSecretFile;
+  if (input.bearerTokenFile) auth.bearer_token_file = input.bearerTokenFile;
+  if (input.clientSecret) {
+    auth.client_secret_ref = `WORKLOAD_${name}_CLIENT_SECRET`;
+    toStore.push({ key: auth.client_secret_ref, value: input.clientSecret });
+  }
+  if (input.bearerToken) {
+    auth.bearer_token_ref = `WORKLOAD_${name}_BEARER_TOKEN`;
+    toStore.push({ key: auth.bearer_token_ref, value: input.bearerToken });
+  }
+  return auth;
+}
+
+/** Every secrets-store key (workloads scope) a run config refers to. */
+function credentialRefs(config: RunConfig): string[] {
+  return [...remoteAuthRefs(config.remote_auth), ...Object.values(config.header_refs ?? {})];
 }
 
 function remoteAuthRefs(auth: RemoteAuthConfig | undefined): string[] {
@@ -438,14 +528,50 @@ export function parseSecretFlag(entry: string): { name: string; target: string }
   return { name: match[1]!, target: match[2]! };
 }
 
-function parseHeaderFlags(entries: string[]): Record<string, string> {
+/** `Name: value` entries; names and values Node would refuse to send are refused here, not per request. */
+export function parseHeaderFlags(entries: string[]): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const entry of entries) {
-    const match = /^([A-Za-z0-9!#$%&'*+.^_`|~-]+)\s*[:=]\s*(.*)$/.exec(entry);
-    if (!match) throw badRequest(`"${entry}" is not a header`, 'Use --remote-header "Name: value".');
-    headers[match[1]!] = match[2]!;
+    const match = /^([^\s:=]+)\s*[:=]\s*(.*)$/s.exec(entry);
+    if (!match) throw badRequest('a --remote-header is not "Name: value"', 'Use --remote-header "Name: value".');
+    const [, name, value] = match as unknown as [string, string, string];
+    try {
+      validateHeaderName(name);
+    } catch {
+      throw badRequest(`"${name.replace(/[^\x20-\x7e]/g, '?')}" is not a valid header name`, 'Header names are letters, digits and !#$%&\'*+.^_`|~-.');
+    }
+    try {
+      validateHeaderValue(name, value);
+    } catch {
+      // The value itself is not echoed: it may be a credential.
+      throw badRequest(`the value of header "${name}" contains characters that cannot be sent (control characters or line breaks)`, 'Remove them from the --remote-header value.');
+    }
+    headers[name] = value;
   }
   return headers;
+}
+
+const SECRET_HEADER_NAMES = new Set(['authorization', 'proxy-authorization', 'cookie']);
+
+/** Whether a header's value is a credential, kept in the secrets store rather than the run config. */
+export function isSecretHeader(name: string): boolean {
+  const lower = name.toLowerCase();
+  return SECRET_HEADER_NAMES.has(lower) || /token|secret|key|password|auth/.test(lower);
+}
+
+function splitSecretHeaders(headers: Record<string, string>): { plain: Record<string, string>; secret: Record<string, string> } {
+  const plain: Record<string, string> = {};
+  const secret: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) (isSecretHeader(name) ? secret : plain)[name] = value;
+  return { plain, secret };
+}
+
+function deleteHeader(headers: Record<string, string>, name: string): void {
+  for (const key of Object.keys(headers)) if (key.toLowerCase() === name.toLowerCase()) delete headers[key];
+}
+
+function headerSecretKey(workload: string, header: string): string {
+  return `WORKLOAD_${workload}_HEADER_${header.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
 }
 
 export function isProcessAlive(pid: number): boolean {

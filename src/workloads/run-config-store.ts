@@ -1,7 +1,7 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Paths } from '../core/paths.js';
-import { readFileIfExists, writeJsonAtomic } from '../core/files.js';
+import { readFileIfExists, withFileLock, writeJsonAtomic } from '../core/files.js';
 import { ThvError, notFound } from '../core/errors.js';
 import { parseRunConfig, type RunConfig } from './types.js';
 
@@ -40,6 +40,19 @@ export class RunConfigStore {
 
   async write(config: RunConfig): Promise<void> {
     await writeJsonAtomic(this.file(config.name), config);
+  }
+
+  /**
+   * Read-modify-write of a run config under its own lock. Not the lock `start` holds on `file(name)`
+   * while it waits for the supervisor: the supervisor updates the run config (its port, the OAuth
+   * session key) during that wait, so sharing that lock would deadlock.
+   */
+  async update(name: string, change: (config: RunConfig) => RunConfig): Promise<RunConfig> {
+    return withFileLock(`${this.file(name)}.update`, async () => {
+      const next = change(await this.get(name));
+      await this.write(next);
+      return next;
+    });
   }
 
   async remove(name: string): Promise<void> {

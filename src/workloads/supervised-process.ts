@@ -1,8 +1,8 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
 import { ThvError } from '../core/errors.js';
+import { killGroup, waitForGroupGone } from './process-group.js';
 
 /** How crashed children are restarted: exponential backoff, reset once a child has stayed up. */
 export interface RestartPolicy {
@@ -169,42 +169,5 @@ export class SupervisedProcess {
   /** Synchronous last resort for process exit handlers. */
   killNow(): void {
     if (this.child?.pid) killGroup(this.child.pid, 'SIGKILL');
-  }
-}
-
-export function killGroup(pgid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, signal);
-  } catch {
-    // ESRCH: the group is already gone.
-  }
-}
-
-/** Whether any process of the group is still running; zombies waiting for a reaper do not count. */
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-  } catch {
-    return false;
-  }
-  if (!existsSync('/proc/self/stat')) return true;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(pgrp) === pgid && state !== 'Z') return true;
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return false;
-}
-
-/** Grandchildren may outlive the leader for a moment; SIGKILL them and wait (bounded) until none runs. */
-async function waitForGroupGone(pgid: number): Promise<void> {
-  for (let i = 0; i < 100 && groupAlive(pgid); i++) {
-    if (i % 10 === 0) killGroup(pgid, 'SIGKILL');
-    await new Promise((r) => setTimeout(r, 20));
   }
 }

@@ -2,10 +2,12 @@
 // stdin carries the resolved secrets as one JSON document; fd 3, when open, receives one JSON line
 // saying whether the workload started, then closes. stdout and stderr are the workload's log file.
 import { closeSync, fstatSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { resolvePaths } from '../core/paths.js';
 import { createLogger, levelFromEnv, setLogger } from '../core/log.js';
 import { ThvError } from '../core/errors.js';
 import { StatusStore } from './status-store.js';
+import { startLogRotation } from './log-rotation.js';
 import { startSupervisor, type SupervisorSecrets } from './supervisor.js';
 
 export interface ReadyMessage {
@@ -66,6 +68,8 @@ process.on('SIGHUP', () => undefined);
 try {
   const secrets = await readSecrets();
   const supervisor = await startSupervisor(name, { paths, env: process.env, log, secrets });
+  // stdout/stderr are the workload log (opened by the launcher); keep it from growing without bound.
+  startLogRotation(join(paths.logsDir, `${name}.log`), { log });
   log.info({ workload: name, url: supervisor.url, pid: process.pid }, 'workload running');
   report({ ok: true, url: supervisor.url, port: supervisor.port });
   const onSignal = () => void supervisor.stop();

@@ -3,7 +3,7 @@ import type { Paths } from '../core/paths.js';
 import type { Logger } from '../core/log.js';
 import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
-import { isThvError } from '../core/errors.js';
+import { ThvError, isThvError } from '../core/errors.js';
 import { listen } from '../transport/listen.js';
 import { isAllowedHost } from '../api/host-check.js';
 import { StdioBridge } from '../transport/stdio-bridge.js';
@@ -12,6 +12,7 @@ import { RunConfigStore } from './run-config-store.js';
 import { StatusStore } from './status-store.js';
 import { SupervisedProcess, type RestartPolicy } from './supervised-process.js';
 import { childEnvironment } from './child-env.js';
+import { ChildRecordStore, childRecord } from './child-record.js';
 import { createRemoteCredentials } from './remote-credentials.js';
 import { workloadUrl, type RunConfig, type WorkloadStatus } from './types.js';
 
@@ -85,7 +86,7 @@ export async function startSupervisor(name: string, deps: SupervisorDeps): Promi
     throw err;
   }
   boundPort = port;
-  if (port !== config.port) await runConfigs.write({ ...config, port });
+  if (port !== config.port) await runConfigs.update(name, (latest) => ({ ...latest, port }));
 
   let stopChild: () => Promise<void> = async () => undefined;
   let killChildNow = () => undefined as void;
@@ -121,20 +122,28 @@ export async function startSupervisor(name: string, deps: SupervisorDeps): Promi
           if (!stopping) void setStatus(status, context);
         },
       });
-      const proxy = new HttpProxy({ target: config.remote_url, headers: config.headers, credentials, log });
+      const proxy = new HttpProxy({ target: config.remote_url, headers: remoteHeaders(config, deps.secrets.values), credentials, log });
       closeUpstream = async () => {
         proxy.close();
         await credentials?.close?.();
       };
-      handler = (req, res) => void proxy.handle(req, res);
+      handler = (req, res) => {
+        // A request that fails in an unforeseen way is that request's 502; it must never end the supervisor.
+        proxy.handle(req, res).catch((err: Error) => {
+          log.error({ err: err.message }, 'request failed');
+          if (!res.headersSent) res.writeHead(502).end();
+          else res.destroy();
+        });
+      };
       if (credentials?.start) startCredentials = () => credentials.start!();
       log.info({ workload: name, url: workloadUrl(config, port) }, 'proxying the remote MCP server');
     } else {
-      const started = startStdio(name, config, deps, clock, setStatus, (context) => void stop(context, 'error'));
+      const started = startStdio(name, config, { ...deps, pid }, clock, setStatus, (context) => void stop(context, 'error'));
       const { bridge, child } = started;
       stopChild = async () => {
         bridge.closeAll();
         await child.stop();
+        await new ChildRecordStore(deps.paths).remove(name, pid).catch((err: Error) => log.warn({ err: err.message }, 'could not remove the child record'));
       };
       killChildNow = () => child.killNow();
       handler = (req, res) => {
@@ -181,6 +190,10 @@ function startStdio(
   let child: SupervisedProcess;
   const bridge = new StdioBridge({ send: (line) => child.write(line), log, clock });
   setInterval(() => bridge.sweepIdleSessions(), 60_000).unref();
+  // Recorded before the workload is reported ready, so a supervisor killed with SIGKILL from then on
+  // leaves enough behind for reconciliation to stop its orphaned server (docs/workloads.md).
+  const children = new ChildRecordStore(deps.paths);
+  let recorded: Promise<void> = Promise.resolve();
   child = new SupervisedProcess({
     command: config.command,
     args: config.args,
@@ -191,6 +204,7 @@ function startStdio(
     onStdout: (chunk) => bridge.receiveStdout(chunk),
     onStart: (childPid, restarts) => {
       log.info({ workload: name, pid: childPid, restarts }, 'MCP server process started');
+      recorded = children.write(name, childRecord(deps.pid ?? process.pid, childPid)).catch((err: Error) => log.error({ err: err.message }, 'could not record the MCP server process'));
       bridge.childStarted();
       if (restarts > 0) void setStatus('running', `restarted after a crash (${crashCount} so far); last: ${lastCrash}`);
     },
@@ -208,7 +222,11 @@ function startStdio(
       giveUp(`gave up after ${info.consecutiveCrashes} crashes in a row; last: ${lastCrash}`);
     },
   });
-  return { bridge, child, ready: child.start() };
+  const ready = child.start().then(async (childPid) => {
+    await recorded;
+    return childPid;
+  });
+  return { bridge, child, ready };
 }
 
 /** The recorded port when possible; a fixed port that is taken is an error, an automatic one is replaced. */
@@ -242,6 +260,17 @@ function refuseForeignCaller(req: http.IncomingMessage, host: string, port: numb
     if (!isAllowedHost(originHost, { host })) return `requests from ${origin} are not allowed`;
   }
   return undefined;
+}
+
+/** The configured headers, with the credential ones resolved from the secrets handed over at start. */
+function remoteHeaders(config: RunConfig, secretValues: Record<string, string>): Record<string, string> {
+  const headers = { ...config.headers };
+  for (const [header, ref] of Object.entries(config.header_refs ?? {})) {
+    const value = secretValues[ref];
+    if (value === undefined) throw new ThvError('not_found', `the value of header "${header}" was not handed to the supervisor`, { hint: `Restart the workload with \`thv restart ${config.name}\`.` });
+    headers[header] = value;
+  }
+  return headers;
 }
 
 function describe(err: unknown): string {

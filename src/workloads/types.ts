@@ -90,6 +90,8 @@ export interface RunConfig {
   secrets: Array<{ name: string; target: string }>;
   /** Headers added to every request sent to a remote. */
   headers: Record<string, string>;
+  /** Headers whose values are credentials: header name → secrets-store key (workloads scope); never the value. */
+  header_refs?: Record<string, string>;
   remote_auth?: RemoteAuthConfig;
   created_at: string;
   /** Where a local command was started from, so relative paths keep working on restart. */
@@ -118,7 +120,7 @@ export function parseRunConfig(raw: unknown): { config: RunConfig } | { path: st
   if (!['stdio', 'sse', 'streamable-http'].includes(raw.transport as string)) return fail('transport', 'expected stdio, sse or streamable-http');
   if (raw.proxy_mode !== undefined && !['streamable-http', 'sse'].includes(raw.proxy_mode as string)) return fail('proxy_mode', 'expected streamable-http or sse');
   if (raw.port !== undefined && !(Number.isInteger(raw.port) && (raw.port as number) >= 0 && (raw.port as number) <= 65535)) return fail('port', 'expected a port number');
-  for (const key of ['env', 'headers'] as const) {
+  for (const key of ['env', 'headers', 'header_refs'] as const) {
     if (raw[key] !== undefined && !(isObject(raw[key]) && Object.values(raw[key]).every((v) => typeof v === 'string'))) return fail(key, 'expected an object of strings');
   }
   if (raw.secrets !== undefined && !(Array.isArray(raw.secrets) && raw.secrets.every((s) => isObject(s) && typeof s.name === 'string' && typeof s.target === 'string'))) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isAllowedHost, parseHostHeader } from '../../src/api/host-check.js';
+import { isAllowedHost, isAllowedOrigin, parseHostHeader } from '../../src/api/host-check.js';
 
 describe('the Host header check', () => {
   const loopback = { host: '127.0.0.1', port: 8080 };
@@ -37,5 +37,31 @@ describe('the Host header check', () => {
     expect(parseHostHeader('[::1]:9000')).toEqual({ hostname: '::1', port: 9000 });
     expect(parseHostHeader('[::1]')).toEqual({ hostname: '::1' });
     expect(parseHostHeader('example.com:x')).toBeUndefined();
+  });
+});
+
+describe('the Origin check', () => {
+  const loopback = { host: '127.0.0.1', port: 8080 };
+
+  it.each([
+    ['http://127.0.0.1:8080', true],
+    ['http://localhost:8080', true],
+    ['http://[::1]:8080', true],
+    ['http://LOCALHOST:8080', true],
+    ['http://localhost:3000', false],
+    ['http://localhost', false],
+    ['https://localhost:8080', false],
+    ['http://evil.example:8080', false],
+    ['http://user:pw@localhost:8080', false],
+    ['null', false],
+    ['', false],
+    ['not a url', false],
+  ])('bound to 127.0.0.1:8080, Origin %j is allowed: %s', (origin, allowed) => {
+    expect(isAllowedOrigin(origin, loopback)).toBe(allowed);
+  });
+
+  it('port 80 is the default port of an http Origin', () => {
+    expect(isAllowedOrigin('http://localhost', { host: '127.0.0.1', port: 80 })).toBe(true);
+    expect(isAllowedOrigin('http://localhost:80', { host: '127.0.0.1', port: 80 })).toBe(true);
   });
 });

@@ -5,11 +5,12 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startTestIdp, TEST_CLIENT_ID, type TestIdp } from '../fixtures/idp.js';
 import { startProtectedRegistry, type ProtectedRegistry } from '../fixtures/protected-registry.js';
 import { followLogin } from '../fixtures/test-browser.mjs';
-import { makeTempHome, type TempHome } from '../fixtures/cli.js';
+import { makeTempHome, runThv, type TempHome } from '../fixtures/cli.js';
 import { startTestApi, type HttpResult, type TestApi } from './helpers.js';
 import { freePort, isBindable, isConnectRefused } from '../fixtures/ports.js';
 
 const R = '/api/v1beta/registry';
+const SECRETS_PASSWORD = 'correct horse battery staple';
 const TEST_BROWSER = resolve(import.meta.dirname, '../fixtures/test-browser.mjs');
 
 interface LoginState {
@@ -48,7 +49,7 @@ async function setup(browserEnv: Record<string, string> = {}): Promise<Setup> {
   const api = await startTestApi({
     home,
     env: {
-      TOOLHIVE_SECRETS_PASSWORD: 'correct horse battery staple',
+      TOOLHIVE_SECRETS_PASSWORD: SECRETS_PASSWORD,
       BROWSER: TEST_BROWSER,
       TEST_BROWSER_MARKER: marker,
       TEST_BROWSER_LOG: join(home.root, 'browser-log'),
@@ -73,6 +74,22 @@ async function setup(browserEnv: Record<string, string> = {}): Promise<Setup> {
   });
   expect(put.status, put.text).toBe(200);
   return { idp, registry, home, api, callbackPort, marker, responses, send };
+}
+
+/** As setup(), then signed in through the API, with the catalog served once (so it is cached). */
+async function setupSignedIn(): Promise<Setup> {
+  const s = await setup();
+  const login = (await s.send(`${R}/auth/login`, { method: 'POST' })).json as LoginState;
+  expect(await followLogin(login.authorization_url!)).toBe(200);
+  expect(await waitForLogin(s)).toMatchObject({ status: 'authenticated' });
+  expect((await s.send(`${R}/default/servers`)).status).toBe(200);
+  return s;
+}
+
+/** `thv registry logout` as a user runs it next to the server: the built CLI, another process. */
+async function logoutInTerminal(s: Setup): Promise<void> {
+  const logout = await runThv(['registry', 'logout'], s.home, { env: { TOOLHIVE_SECRETS_PASSWORD: SECRETS_PASSWORD } });
+  expect(logout.code, logout.stderr).toBe(0);
 }
 
 async function loginState(s: Setup): Promise<LoginState> {
@@ -164,11 +181,7 @@ describe('signing the API server in to an OAuth registry', () => {
   });
 
   it('after logout the servers route is 503 even when the IdP could not revoke the token', async () => {
-    const s = await setup();
-    const login = (await s.send(`${R}/auth/login`, { method: 'POST' })).json as LoginState;
-    expect(await followLogin(login.authorization_url!)).toBe(200);
-    expect(await waitForLogin(s)).toMatchObject({ status: 'authenticated' });
-    expect((await s.send(`${R}/default/servers`)).status).toBe(200);
+    const s = await setupSignedIn();
     // The IdP's HTTP side goes away: revocation fails, and the access token stays valid at the registry.
     await s.idp.close();
     const logout = await s.send(`${R}/auth/logout`, { method: 'POST' });
@@ -177,6 +190,27 @@ describe('signing the API server in to an OAuth registry', () => {
     const after = await s.send(`${R}/default/servers`);
     expect(after.status).toBe(503);
     expect(after.json).toMatchObject({ code: 'registry_auth_required' });
+  });
+
+  it('`thv registry logout` in a terminal ends the running server\'s session: servers is 503 at once', async () => {
+    const s = await setupSignedIn();
+
+    await logoutInTerminal(s);
+
+    const after = await s.send(`${R}/default/servers`);
+    expect(after.status).toBe(503);
+    expect(after.json).toMatchObject({ code: 'registry_auth_required' });
+  });
+
+  it('a logout in another process drops the server\'s access token even when the IdP could not revoke it', async () => {
+    const s = await setupSignedIn();
+    // Revocation fails, so the access token the server holds would still open the registry.
+    await s.idp.close();
+    await logoutInTerminal(s);
+
+    const refreshed = await s.send(`${R}/default/refresh`, { method: 'POST' });
+    expect(refreshed.status).toBe(503);
+    expect(refreshed.json).toMatchObject({ code: 'registry_auth_required' });
   });
 
   it('{"open_browser": true} makes the server run BROWSER, which completes the login', async () => {

@@ -398,4 +398,20 @@ describe('a long-lived authorizer (the REST API)', () => {
     await login();
     expect(await authorizer.authorizationHeader()).toMatch(/^Bearer /);
   });
+
+  it('stops sending the token it holds in memory once another process logs out', async () => {
+    await login();
+    const authorizer = createRegistryAuthorizer(await deps())!;
+    expect(await authorizer.authorizationHeader()).toMatch(/^Bearer /);
+    // What `thv registry logout` does from a terminal, without this process hearing of it.
+    const key = registryTokenKey(registryIdentity(await new ConfigStore(resolvePaths(home.env).configFile).load())!, idp.issuer);
+    const secrets = await registrySecrets();
+    await secrets.delete(key);
+    await secrets.delete(`${key}_ACCESS`);
+    await new ConfigStore(resolvePaths(home.env).configFile).update((draft) => {
+      delete draft.registry_auth?.oauth?.cached_refresh_token_ref;
+      delete draft.registry_auth?.oauth?.cached_token_expiry;
+    });
+    await expect(authorizer.authorizationHeader()).rejects.toBeInstanceOf(RegistryAuthRequiredError);
+  });
 });

@@ -26,6 +26,16 @@ afterEach(async () => {
   expect(leftovers).toEqual([]);
 });
 
+async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await filesUnder(path)));
+    else out.push(path);
+  }
+  return out;
+}
+
 const urlIn = (stdout: string) => /(http:\/\/127\.0\.0\.1:\d+\/\S*)/.exec(stdout)?.[1] ?? '';
 
 async function runFixture(name: string, extra: string[] = []) {
@@ -154,11 +164,43 @@ describe('a stdio workload run with -- <command>', () => {
     const list = await listJson();
     const victim = list.find((w) => w.name === 'victim');
     expect(victim?.status).toBe('error');
-    expect(victim?.status_context).toBe(`supervisor process ${pid} is not running`);
+    // The server may or may not have exited on its own (its stdin closed) before list looked.
+    expect(victim?.status_context).toMatch(new RegExp(`^supervisor process ${pid} is not running`));
     const text = await runThv(['status', 'victim'], home);
     expect(text.stdout).toContain(`supervisor process ${pid} is not running`);
-    // The orphaned server sees its stdin close and exits.
     await waitFor('the fixture to exit', async () => (await pidsIn(pidFile)).every((p) => !isAlive(p)));
+  });
+
+  it('after kill -9 of the supervisor, list stops a server that ignores its stdin and says so', async () => {
+    // `sleep` never reads stdin, so only thv can end it once its supervisor is gone.
+    const run = await runThv(['run', '--name', 'orphan', '--', 'sh', '-c', `echo $$ >> '${pidFile}'; exec sleep 4321`], home);
+    expect(run.code).toBe(0);
+    const pid = (await statusOf('orphan')).process_id;
+    const [child] = await waitFor('the child pid', async () => ((await pidsIn(pidFile)).length ? pidsIn(pidFile) : undefined));
+    expect(isAlive(child!)).toBe(true);
+    const record = join(home.root, 'data/toolhive/statuses/orphan.child');
+    expect((await stat(record)).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(await readFile(record, 'utf8'))).toMatchObject({ supervisor_pid: pid, pgid: child });
+    process.kill(pid, 'SIGKILL');
+    await waitFor('the supervisor to die', () => !isAlive(pid));
+    expect(isAlive(child!)).toBe(true);
+
+    const orphan = (await listJson()).find((w) => w.name === 'orphan');
+    expect(orphan?.status).toBe('error');
+    expect(orphan?.status_context).toBe(`supervisor process ${pid} is not running; stopped its orphaned MCP server (process group ${child})`);
+    expect(isAlive(child!)).toBe(false);
+    expect(await readdir(join(home.root, 'data/toolhive/statuses'))).not.toContain('orphan.child');
+  });
+
+  it('thv rm stops the server of a supervisor killed with kill -9', async () => {
+    const run = await runThv(['run', '--name', 'orphan-rm', '--', 'sh', '-c', `echo $$ >> '${pidFile}'; exec sleep 4322`], home);
+    expect(run.code).toBe(0);
+    const pid = (await statusOf('orphan-rm')).process_id;
+    const [child] = await waitFor('the child pid', async () => ((await pidsIn(pidFile)).length ? pidsIn(pidFile) : undefined));
+    process.kill(pid, 'SIGKILL');
+    await waitFor('the supervisor to die', () => !isAlive(pid));
+    expect((await runThv(['rm', 'orphan-rm'], home)).code).toBe(0);
+    expect(isAlive(child!)).toBe(false);
   });
 
   it('restarts a child that crashes mid-session; the session keeps working and the crash is recorded', async () => {
@@ -246,6 +288,35 @@ describe('a stdio workload run with -- <command>', () => {
   });
 });
 
+describe('a workload log past 10 MiB', () => {
+  it('is rotated while the workload runs, and logs --follow keeps following', async () => {
+    // The fixture, plus 11 MiB on stderr when the test asks for it with SIGUSR2.
+    const script = `process.on('SIGUSR2', () => process.stderr.write('e'.repeat(11 * 1024 * 1024) + '\\nspam done\\n')); import(${JSON.stringify(pathToFileURL(STDIO_FIXTURE).href)});`;
+    const run = await runThv(['run', '--name', 'chatty', '-e', `FIXTURE_PID_FILE=${pidFile}`, '--', 'node', '-e', script], home);
+    expect(run.code).toBe(0);
+    const [child] = await waitFor('the server pid', async () => ((await pidsIn(pidFile)).length ? pidsIn(pidFile) : undefined));
+    const log = join(home.root, 'data/toolhive/logs/chatty.log');
+
+    const follow = spawn(process.execPath, [THV_BIN, 'logs', 'chatty', '--follow'], { env: home.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let followed = '';
+    follow.stdout.setEncoding('utf8').on('data', (d: string) => (followed += d));
+    try {
+      await waitFor('the existing log', () => followed.includes('MCP server process started'));
+      process.kill(child!, 'SIGUSR2');
+      await waitFor('the rotation', async () => ((await stat(`${log}.1`).catch(() => undefined))?.size ?? 0) > 10 * 1024 * 1024, 20_000);
+      expect((await stat(log)).size).toBeLessThan(1024 * 1024);
+      await waitFor('the follower to read the spam', () => followed.includes('spam done'), 20_000);
+      await runThv(['stop', 'chatty'], home);
+      await waitFor('the lines written after the rotation', () => followed.includes('supervisor stopped'));
+    } finally {
+      follow.kill('SIGTERM');
+    }
+    const logs = await runThv(['logs', 'chatty'], home);
+    expect(logs.stdout).toContain('supervisor stopped');
+    expect(logs.stdout.length).toBeLessThan(1024 * 1024);
+  });
+});
+
 describe('a stdio workload run with npx://', () => {
   it('runs a local npm package folder through npx (no network) and stop ends its whole process tree', async () => {
     const pkg = join(home.root, 'local-mcp-package');
@@ -302,7 +373,9 @@ describe('a remote workload', () => {
   });
 
   it('proxies a streamable-HTTP server, streams SSE replies, strips the client token and adds headers', async () => {
-    const run = await runThv(['run', upstream.url, '--name', 'r', '--remote-header', 'X-Api-Key: configured'], home);
+    // X-Api-Key's value is a credential: it is kept in the secrets store (docs/workloads.md).
+    const env = { TOOLHIVE_SECRETS_PASSWORD: 'a-test-password' };
+    const run = await runThv(['run', upstream.url, '--name', 'r', '--remote-header', 'X-Api-Key: configured', '--remote-header', 'X-Tenant: acme'], home, { env });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const url = urlIn(run.stdout);
@@ -323,8 +396,27 @@ describe('a remote workload', () => {
     for (const r of seen) {
       expect(r.headers.authorization).toBeUndefined();
       expect(r.headers['x-api-key']).toBe('configured');
+      expect(r.headers['x-tenant']).toBe('acme');
     }
     expect((await listJson()).find((w) => w.name === 'r')?.status).toBe('running');
+    const config = JSON.parse(await readFile(join(home.root, 'state/toolhive/runconfigs/r.json'), 'utf8'));
+    expect(config.headers).toEqual({ 'X-Tenant': 'acme' });
+    expect(Object.keys(config.header_refs)).toEqual(['X-Api-Key']);
+    for (const file of await filesUnder(home.root)) expect(await readFile(file, 'utf8'), file).not.toContain('configured');
+
+    // Restarted, the supervisor gets the value from the secrets store again.
+    expect((await runThv(['restart', 'r'], home, { env })).code).toBe(0);
+    const again = await connectClient(url); // the port is kept across restarts
+    await again.listTools();
+    await again.close();
+    expect(upstream.requests.filter((r) => r.method === 'POST').at(-1)?.headers['x-api-key']).toBe('configured');
+  });
+
+  it('a header value with a control character is refused before anything is written', async () => {
+    const run = await runThv(['run', upstream.url, '--name', 'ctl', '--remote-header', 'X-A: a\u0001b'], home);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain('the value of header "X-A" contains characters that cannot be sent');
+    expect((await runThv(['list', '--all', '--format', 'json'], home)).stdout.trim()).toBe('[]');
   });
 });
 

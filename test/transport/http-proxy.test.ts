@@ -169,6 +169,27 @@ describe('the remote proxy', () => {
   });
 });
 
+describe('a request that cannot be sent upstream', () => {
+  it('is answered 502 and the proxy keeps serving; handle() never rejects', async () => {
+    answer = (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    // A header value Node refuses to send (validated at create time; a credentials object could still produce one).
+    let bad = true;
+    const credentials: UpstreamCredentials = { headers: async (): Promise<Record<string, string>> => (bad ? { 'X-A': 'a\u0001b' } : {}) };
+    const p = new HttpProxy({ target: `${upstreamUrl}/mcp`, credentials, log: createLogger({ level: 'silent' }) });
+    const handled: Array<Promise<void>> = [];
+    const server = http.createServer((req, res) => void handled.push(p.handle(req, res)));
+    servers.push(server);
+    const base = `http://127.0.0.1:${await listen(server, '127.0.0.1', 0)}`;
+
+    const res = await fetch(`${base}/mcp`, { method: 'POST', body: '{}' });
+    expect(res.status).toBe(502);
+    expect(JSON.stringify(await res.json())).toContain('could not be sent');
+    await expect(Promise.all(handled)).resolves.toBeDefined();
+    bad = false;
+    expect((await fetch(`${base}/mcp`, { method: 'POST', body: '{}' })).status).toBe(200);
+  });
+});
+
 describe('listen', () => {
   it('a port in use is a port_in_use error', async () => {
     const a = http.createServer();

@@ -81,6 +81,13 @@ describe('the workload routes', () => {
     expect(oci.statusCode).toBe(503);
     expect(oci.json().message).toContain('container runtime not available');
   });
+
+  it('refuses a header value that cannot be sent with a bad_request, before anything is stored', async () => {
+    const res = await app.inject({ method: 'POST', url: '/api/v1beta/workloads', payload: { name: 'ctl', url: 'http://127.0.0.1:1/mcp', headers: { 'X-A': 'a\u0001b' } } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'bad_request', message: expect.stringContaining('header "X-A"') });
+    expect((await app.inject({ method: 'GET', url: '/api/v1beta/workloads/ctl' })).statusCode).toBe(404);
+  });
 });
 
 describe('the group routes', () => {

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../deps.js';
+import { DEFAULT_LOG_TAIL_BYTES, MAX_LOG_TAIL_BYTES, readLogTail } from '../log-tail.js';
 import { errorResponses } from '../schemas.js';
 import { badRequest } from '../../core/errors.js';
 import { createWorkloadManager } from '../../workloads/service.js';
@@ -214,14 +215,27 @@ export function registerWorkloadRoutes(app: FastifyInstance, deps: WorkloadRoute
     },
   );
 
-  app.get<{ Params: { name: string } }>(
+  app.get<{ Params: { name: string }; Querystring: { tail_bytes: number } }>(
     `${WORKLOADS_PREFIX}/:name/logs`,
-    { schema: { tags, summary: 'The log of a workload, as text', params: nameParams, response: { 200: { type: 'string' }, ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        summary: 'The end of the log of a workload, as text, starting at a line boundary',
+        params: nameParams,
+        querystring: {
+          type: 'object',
+          properties: {
+            tail_bytes: { type: 'integer', minimum: 1, maximum: MAX_LOG_TAIL_BYTES, default: DEFAULT_LOG_TAIL_BYTES, description: 'at most this many bytes from the end of the log' },
+          },
+        },
+        response: { 200: { type: 'string' }, ...errorResponses },
+      },
+    },
     async (request, reply) => {
       const { name } = request.params;
       await workloads.runConfigs.get(name);
-      const { readFileIfExists } = await import('../../core/files.js');
-      return reply.type('text/plain; charset=utf-8').send((await readFileIfExists(workloads.logFile(name))) ?? '');
+      const text = await readLogTail(workloads.logFile(name), request.query.tail_bytes);
+      return reply.type('text/plain; charset=utf-8').send(text);
     },
   );
 }

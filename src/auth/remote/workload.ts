@@ -115,11 +115,11 @@ async function openWorkloadSecrets(deps: RemoteCredentialsDeps): Promise<Secrets
   }
 }
 
-async function recordStateRef(name: string, key: string, deps: RemoteCredentialsDeps): Promise<void> {
-  const store = new RunConfigStore(deps.paths);
-  const latest = await store.get(name);
-  if (!latest.remote_auth) return;
-  await store.write({ ...latest, remote_auth: { ...latest.remote_auth, [OAUTH_STATE_REF]: key } });
+/** Exported for tests. Under the run config's update lock: `thv group`, the port record and this must not lose each other's change. */
+export async function recordStateRef(name: string, key: string, deps: Pick<RemoteCredentialsDeps, 'paths'>): Promise<void> {
+  await new RunConfigStore(deps.paths).update(name, (latest) =>
+    latest.remote_auth ? { ...latest, remote_auth: { ...latest.remote_auth, [OAUTH_STATE_REF]: key } } : latest,
+  );
 }
 
 function isFlagSet(value: string | undefined): boolean {
