@@ -42,15 +42,22 @@ export async function printLog(file: string, options: { follow: boolean; write: 
   const next = () => (queue = queue.then(drain));
   await next();
   if (!options.follow) return;
-  await stat(file).catch(() => undefined);
+  // The watcher starts now; a drain right after it catches lines written since the first drain,
+  // and a slow poll catches whatever a coalesced or dropped watch event would hide.
+  const events = watch(file, options.signal ? { signal: options.signal } : {});
+  void next().catch(() => undefined);
+  const poll = setInterval(() => void next().catch(() => undefined), 500);
   try {
     // Not awaited here: Node drops watch events that arrive while the loop body runs, and the one
     // for the last write would be lost; `next` queues the drains instead.
-    for await (const _event of watch(file, options.signal ? { signal: options.signal } : {})) void next().catch(() => undefined);
+    for await (const _event of events) void next().catch(() => undefined);
   } catch (err) {
     if ((err as Error).name === 'AbortError') return;
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw err;
+  } finally {
+    clearInterval(poll);
+    await queue.catch(() => undefined);
   }
 }
 
