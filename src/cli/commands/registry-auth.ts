@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { CliContext } from '../context.js';
+import type { LoginOverrides } from '../../auth/registry-auth.js';
 import { failedTo } from '../errors.js';
 
 function parsePort(value: string): number {
@@ -12,13 +13,20 @@ function parseScopes(value: string): string[] {
   return value.split(/[\s,]+/).filter(Boolean);
 }
 
-interface LoginOptions {
-  registry?: string;
-  issuer?: string;
-  clientId?: string;
-  audience?: string;
-  scopes?: string[];
-  callbackPort?: number;
+/** What login and logout need from the command's context; loaded lazily to keep start-up small. */
+async function registryAuthDeps(ctx: CliContext) {
+  const [{ ConfigStore }, { isInteractive }] = await Promise.all([import('../../config/store.js'), import('../context.js')]);
+  const configStore = new ConfigStore(ctx.paths.configFile);
+  return {
+    config: await configStore.load(),
+    configStore,
+    paths: ctx.paths,
+    env: ctx.env,
+    // Login runs the browser flow regardless (it is the user's explicit request); `interactive`
+    // only decides whether the secrets password may be prompted for.
+    interactive: isInteractive(ctx),
+    err: ctx.err,
+  };
 }
 
 /** `thv registry login|logout`, added to the `registry` command group. */
@@ -32,29 +40,13 @@ export function registerRegistryAuthCommands(registry: Command, ctx: CliContext)
     .option('--audience <audience>', 'the audience to request a token for')
     .option('--scopes <scopes>', 'comma-separated scopes (default openid,offline_access; offline_access is always added)', parseScopes)
     .option('--callback-port <port>', 'the loopback port for the login callback (default 8666)', parsePort)
-    .action(async (opts: LoginOptions) => {
+    .action(async (opts: LoginOverrides) => {
       await failedTo('log in to the registry', async () => {
-        const { ConfigStore } = await import('../../config/store.js');
-        const { isInteractive } = await import('../context.js');
         const { registryLogin } = await import('../../auth/registry-auth.js');
-        const configStore = new ConfigStore(ctx.paths.configFile);
         await registryLogin({
-          config: await configStore.load(),
-          configStore,
-          paths: ctx.paths,
-          env: ctx.env,
-          // registryLogin runs the browser flow regardless: logging in is the user's explicit request.
-          // `interactive` only decides whether the secrets password may be prompted for.
-          interactive: isInteractive(ctx),
-          err: ctx.err,
-          overrides: {
-            ...(opts.registry !== undefined ? { registry: opts.registry } : {}),
-            ...(opts.issuer !== undefined ? { issuer: opts.issuer } : {}),
-            ...(opts.clientId !== undefined ? { clientId: opts.clientId } : {}),
-            ...(opts.audience !== undefined ? { audience: opts.audience } : {}),
-            ...(opts.scopes !== undefined ? { scopes: opts.scopes } : {}),
-            ...(opts.callbackPort !== undefined ? { callbackPort: opts.callbackPort } : {}),
-          },
+          ...(await registryAuthDeps(ctx)),
+          // commander sets only the options the user gave, so they are the overrides as they are.
+          overrides: opts,
         });
       });
       ctx.out('Successfully logged in to the registry.\n');
@@ -65,18 +57,8 @@ export function registerRegistryAuthCommands(registry: Command, ctx: CliContext)
     .description('Log out of the registry: delete its stored tokens and cache, keeping the OAuth settings')
     .action(async () => {
       const result = await failedTo('log out of the registry', async () => {
-        const { ConfigStore } = await import('../../config/store.js');
-        const { isInteractive } = await import('../context.js');
         const { registryLogout } = await import('../../auth/registry-auth.js');
-        const configStore = new ConfigStore(ctx.paths.configFile);
-        return registryLogout({
-          config: await configStore.load(),
-          configStore,
-          paths: ctx.paths,
-          env: ctx.env,
-          interactive: isInteractive(ctx),
-          err: ctx.err,
-        });
+        return registryLogout(await registryAuthDeps(ctx));
       });
       ctx.out(
         result.removedTokens
