@@ -5,6 +5,7 @@ import { registerRegistryRoutes } from './registry.js';
 import { registerRegistryAuthRoutes } from './registry-auth.js';
 import { registerWorkloadRoutes } from './workloads.js';
 import { registerGroupRoutes } from './groups.js';
+import { registerSecretRoutes } from './secrets.js';
 
 export type RouteModule = (app: FastifyInstance, deps: ApiDeps) => void | Promise<void>;
 
@@ -15,4 +16,5 @@ export const ROUTE_MODULES: RouteModule[] = [
   registerRegistryRoutes,
   registerWorkloadRoutes,
   registerGroupRoutes,
+  registerSecretRoutes,
 ];
