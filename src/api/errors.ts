@@ -42,6 +42,8 @@ const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
  */
 const API_HINT_BY_CODE: Partial<Record<ErrorCode, string>> = {
   registry_auth_required: `POST ${LOGIN_ROUTE} to authenticate the API server with the registry.`,
+  // The CLI's hint names `thv logs`; an API client reads the same output over HTTP.
+  workload_failed: 'GET /api/v1beta/workloads/{name}/logs shows the server output.',
 };
 
 export class ApiError extends Error {

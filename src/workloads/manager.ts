@@ -16,6 +16,7 @@ import { StatusStore } from './status-store.js';
 import { GroupStore, DEFAULT_GROUP } from './groups.js';
 import { resolveSource } from './sources.js';
 import { defaultSupervisorEntry, launchSupervisor } from './launcher.js';
+import { startupGraceMs } from './startup-window.js';
 import { startSupervisor, type RunningSupervisor, type SupervisorSecrets } from './supervisor.js';
 import { ChildRecordStore, isRecordedGroupRunning } from './child-record.js';
 import { groupAlive, killGroup, waitForGroupGone } from './process-group.js';
@@ -196,10 +197,13 @@ export class WorkloadManager {
     const secrets = await this.resolveSecrets(config);
     await this.statuses.set(name, 'starting', '', { processId: 0 });
     try {
+      const supervisorEnv = this.deps.supervisorEnv ?? this.deps.env;
       const started = await launchSupervisor({
         name,
         entry: this.deps.supervisorEntry ?? defaultSupervisorEntry(),
-        env: this.deps.supervisorEnv ?? this.deps.env,
+        env: supervisorEnv,
+        // The supervisor reports only after a stdio server's start-up window; the wait must cover it.
+        timeoutMs: 60_000 + startupGraceMs(supervisorEnv),
         logFile: this.logFile(name),
         cwd: configCwd(config),
         secrets,

@@ -45,6 +45,17 @@ export interface SupervisedProcessOptions {
   onGiveUp(info: ExitInfo): void;
 }
 
+/** A child that exited during its start-up window (`startWithin`); `reason` as in ExitInfo. */
+export class EarlyExitError extends Error {
+  constructor(readonly reason: string) {
+    super(`the MCP server ${reason} during start-up`);
+  }
+}
+
+export function exitReason(code: number | null, signal: NodeJS.Signals | null): string {
+  return signal ? `killed by ${signal}` : `exited with code ${code}`;
+}
+
 /**
  * One child process, spawned without a shell as the leader of its own process group (so stop and
  * crash clean-up reach its whole tree), restarted with backoff when it exits on its own.
@@ -57,6 +68,8 @@ export class SupervisedProcess {
   private restarts = 0;
   private readonly backoff = new AbortController();
   private exited: Promise<void> = Promise.resolve();
+  /** Set during the start-up window: an exit then fails the start instead of entering the restart loop. */
+  private onEarlyExit: ((code: number | null, signal: NodeJS.Signals | null) => void) | undefined;
   private readonly clock: Clock;
   private readonly policy: RestartPolicy;
 
@@ -103,8 +116,35 @@ export class SupervisedProcess {
         this.child = undefined;
         markExited();
         if (this.stopping) return;
-        void this.crashed(code, signal);
+        const early = this.onEarlyExit;
+        this.onEarlyExit = undefined;
+        if (early) early(code, signal);
+        else void this.crashed(code, signal);
       });
+    });
+  }
+
+  /**
+   * The first start: resolves once the child has stayed up for `graceMs` (at once for 0). A child
+   * that exits sooner is not restarted — a server that cannot start (a missing key, a bad flag)
+   * would only fail again — and the promise rejects with an EarlyExitError.
+   */
+  async startWithin(graceMs: number): Promise<number> {
+    const pid = await this.start();
+    if (graceMs <= 0) return pid;
+    const exitedEarly = new AbortController();
+    return new Promise((resolve, reject) => {
+      this.onEarlyExit = (code, signal) => {
+        exitedEarly.abort();
+        reject(new EarlyExitError(exitReason(code, signal)));
+      };
+      this.clock.sleep(graceMs, exitedEarly.signal).then(
+        () => {
+          this.onEarlyExit = undefined;
+          resolve(pid);
+        },
+        () => undefined, // the child exited early; already rejected
+      );
     });
   }
 
@@ -113,7 +153,7 @@ export class SupervisedProcess {
   }
 
   private async crashed(code: number | null, signal: NodeJS.Signals | null): Promise<void> {
-    const reason = signal ? `killed by ${signal}` : `exited with code ${code}`;
+    const reason = exitReason(code, signal);
     if (this.clock.now() - this.startedAt >= this.policy.stableAfterMs) this.crashes = 0;
     this.crashes++;
     if (this.crashes > this.policy.maxConsecutiveCrashes) {

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { join } from 'node:path';
 import type { Paths } from '../core/paths.js';
 import type { Logger } from '../core/log.js';
 import type { Clock } from '../core/clock.js';
@@ -10,7 +11,8 @@ import { StdioBridge } from '../transport/stdio-bridge.js';
 import { HttpProxy } from '../transport/http-proxy.js';
 import { RunConfigStore } from './run-config-store.js';
 import { StatusStore } from './status-store.js';
-import { SupervisedProcess, type RestartPolicy } from './supervised-process.js';
+import { EarlyExitError, SupervisedProcess, type RestartPolicy } from './supervised-process.js';
+import { lastOutputLines, markOutput, startupGraceMs } from './startup-window.js';
 import { childEnvironment } from './child-env.js';
 import { ChildRecordStore, childRecord } from './child-record.js';
 import { createRemoteCredentials } from './remote-credentials.js';
@@ -33,6 +35,11 @@ export interface SupervisorDeps {
   clock?: Clock;
   policy?: RestartPolicy;
   stopGraceMs?: number;
+  /**
+   * How long a stdio server must stay up on its first start before the workload is reported ready
+   * (default: TOOLHIVE_STARTUP_GRACE, else 2 s; 0: at once).
+   */
+  startupGraceMs?: number;
   /** This process's id as recorded in the status file. */
   pid?: number;
 }
@@ -162,6 +169,7 @@ export async function startSupervisor(name: string, deps: SupervisorDeps): Promi
   } catch (err) {
     server.close();
     server.closeAllConnections();
+    await stopChild().catch(() => undefined);
     await setStatus('error', describe(err));
     throw err;
   }
@@ -222,10 +230,26 @@ function startStdio(
       giveUp(`gave up after ${info.consecutiveCrashes} crashes in a row; last: ${lastCrash}`);
     },
   });
-  const ready = child.start().then(async (childPid) => {
-    await recorded;
-    return childPid;
-  });
+  const output = markOutput(join(deps.paths.logsDir, `${name}.log`));
+  const ready = child.startWithin(
+    deps.startupGraceMs ?? startupGraceMs(deps.env, (variable, value) => log.warn(`ignoring ${variable}=${JSON.stringify(value)}: not a duration; using the default of 2s`)),
+  ).then(
+    async (childPid) => {
+      await recorded;
+      return childPid;
+    },
+    async (err: unknown) => {
+      await recorded;
+      if (!(err instanceof EarlyExitError)) throw err;
+      // Stderr is the server's own output; values of its environment are hidden all the same.
+      const hide = [...Object.values(config.env), ...Object.values(deps.secrets.env)];
+      const tail = lastOutputLines(output(), hide);
+      log.error({ workload: name }, `${err.message}; not restarting`);
+      throw new ThvError('workload_failed', `${err.message}${tail ? `: ${tail}` : ''}`, {
+        hint: `See \`thv logs ${name}\` for its output; fix the cause and run \`thv start ${name}\`, or remove it with \`thv rm ${name}\``,
+      });
+    },
+  );
   return { bridge, child, ready };
 }
 

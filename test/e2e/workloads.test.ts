@@ -205,6 +205,8 @@ describe('a stdio workload run with -- <command>', () => {
 
   it('restarts a child that crashes mid-session; the session keeps working and the crash is recorded', async () => {
     const run = await runFixture('crashy');
+    // The crash comes after start-up (the run returned): the restart loop, not the start-up window.
+    expect(run.code).toBe(0);
     const client = await connectClient(run.url);
     const before = Number(textOf(await client.callTool({ name: 'pid', arguments: {} })));
     // Its answer may or may not get out before the exit; either way the session must survive.
@@ -475,6 +477,70 @@ describe('thv run <registry name>', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('uvx was not found on PATH');
     expect(run.stderr).toContain('uv');
+  });
+});
+
+describe('a stdio server that exits during start-up', () => {
+  // Records its pid (so the afterEach checks it is gone), prints its environment's secret and a reason, exits 3.
+  const failing = [
+    'node',
+    '-e',
+    "require('fs').appendFileSync(process.env.FIXTURE_PID_FILE, process.pid + '\\n'); console.error('key ' + process.env.API_KEY); console.error('boom: missing API key'); process.exit(3)",
+  ];
+  const runFailing = (name: string, grace: string) =>
+    runThv(['run', '--name', name, '-e', `FIXTURE_PID_FILE=${pidFile}`, '-e', 'API_KEY=sekrit-value-123', '--', ...failing], home, { env: { TOOLHIVE_STARTUP_GRACE: grace } });
+
+  it('fails `thv run` with the reason, leaves `error` and no process, and keeps the config for start and rm', async () => {
+    const began = Date.now();
+    const run = await runFailing('bad', '20s');
+    expect(Date.now() - began).toBeLessThan(10_000);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain('Error: failed to run the workload: the MCP server exited with code 3 during start-up: ');
+    expect(run.stderr).toContain('boom: missing API key');
+    expect(run.stderr).toContain('thv logs bad');
+    expect(run.stderr).not.toContain('sekrit-value-123');
+
+    const [listed] = await listJson(true);
+    expect(listed).toMatchObject({ name: 'bad', status: 'error' });
+    expect(listed!.status_context).toMatch(/^the MCP server exited with code 3 during start-up: .*boom: missing API key$/);
+    const statusFile = await readFile(join(home.root, 'data/toolhive/statuses/bad.json'), 'utf8');
+    expect(statusFile).not.toContain('sekrit-value-123');
+    const supervisorPid = JSON.parse(statusFile).process_id as number;
+    expect(supervisorPid).toBeGreaterThan(0);
+    await waitFor('the supervisor to exit', () => !isAlive(supervisorPid));
+    const [childPid] = await pidsIn(pidFile);
+    expect(isAlive(childPid!)).toBe(false);
+    expect(await readdir(join(home.root, 'data/toolhive/statuses'))).not.toContain('bad.child');
+    // Not restarted: the server ran exactly once.
+    expect(await pidsIn(pidFile)).toHaveLength(1);
+
+    const start = await runThv(['start', 'bad'], home, { env: { TOOLHIVE_STARTUP_GRACE: '20s' } });
+    expect(start.code).toBe(1);
+    expect(start.stderr).toContain('Error: failed to start bad: the MCP server exited with code 3 during start-up: ');
+    expect((await runThv(['rm', 'bad'], home)).code).toBe(0);
+    expect(await listJson(true)).toEqual([]);
+  });
+
+  it('a server that stays up through the window runs, and `thv run` waited for the window', async () => {
+    const began = Date.now();
+    const run = await runThv(['run', '--name', 'good', '-e', `FIXTURE_PID_FILE=${pidFile}`, '--', 'node', STDIO_FIXTURE], home, { env: { TOOLHIVE_STARTUP_GRACE: '1s' } });
+    expect(run.code).toBe(0);
+    expect(Date.now() - began).toBeGreaterThanOrEqual(1_000);
+    expect((await statusOf('good')).status).toBe('running');
+    const client = await connectClient(urlIn(run.stdout));
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'up' } }))).toBe('up');
+    await client.close();
+  });
+
+  it('TOOLHIVE_STARTUP_GRACE=0 reports ready at once; the crash then goes through the restart loop', async () => {
+    const run = await runFailing('nowait', '0');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('MCP server "nowait" is running at');
+    await waitFor('a restart after the crash', async () => (await pidsIn(pidFile)).length >= 2 || undefined);
+    const status = await statusOf('nowait');
+    expect(['running', 'unhealthy']).toContain(status.status);
+    expect(status.status_context).toContain('exited with code 3');
   });
 });
 

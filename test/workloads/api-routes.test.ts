@@ -16,17 +16,22 @@ let pidFile: string;
 beforeEach(async () => {
   home = await makeTempHome();
   pidFile = join(home.root, 'pids');
+  app = await buildApp();
+});
+
+async function buildApp(env: NodeJS.ProcessEnv = {}): Promise<FastifyInstance> {
   const paths = resolvePaths(home.env);
-  const deps = { paths, env: { ...process.env, ...home.env }, registry: new RegistryService({ paths, env: home.env, interactive: false }) };
-  app = Fastify({ ajv: { customOptions: { coerceTypes: false, removeAdditional: false } } });
-  app.setErrorHandler(async (err, _req, reply) => {
+  const deps = { paths, env: { ...process.env, ...home.env, ...env }, registry: new RegistryService({ paths, env: home.env, interactive: false }) };
+  const built = Fastify({ ajv: { customOptions: { coerceTypes: false, removeAdditional: false } } });
+  built.setErrorHandler(async (err, _req, reply) => {
     const { status, body } = toApiError(err);
     return reply.status(status).send(body);
   });
-  registerWorkloadRoutes(app, deps);
-  registerGroupRoutes(app, deps);
-  await app.ready();
-});
+  registerWorkloadRoutes(built, deps);
+  registerGroupRoutes(built, deps);
+  await built.ready();
+  return built;
+}
 
 afterEach(async () => {
   const list = await app.inject({ method: 'GET', url: '/api/v1beta/workloads' });
@@ -80,6 +85,26 @@ describe('the workload routes', () => {
     const oci = await app.inject({ method: 'POST', url: '/api/v1beta/workloads', payload: { image: 'apollo-mcp-server' } });
     expect(oci.statusCode).toBe(503);
     expect(oci.json().message).toContain('container runtime not available');
+  });
+
+  it('POST /workloads answers a server that exits during start-up with workload_failed and the reason; the workload stays in error', async () => {
+    await app.close();
+    app = await buildApp({ TOOLHIVE_STARTUP_GRACE: '20s' });
+    const script = "require('fs').appendFileSync(process.env.FIXTURE_PID_FILE, process.pid + '\\n'); console.error('boom: missing API key'); process.exit(3)";
+    const created = await app.inject({
+      method: 'POST',
+      url: '/api/v1beta/workloads',
+      payload: { name: 'api-bad', command: ['node', '-e', script], env_vars: { FIXTURE_PID_FILE: pidFile } },
+    });
+    expect(created.statusCode).toBe(500);
+    expect(created.json()).toMatchObject({ code: 'workload_failed' });
+    expect(created.json().message).toMatch(/^the MCP server exited with code 3 during start-up: boom: missing API key/);
+    // the hint points an API client at the logs route, not at a CLI command
+    expect(created.json().message).toContain('GET /api/v1beta/workloads/{name}/logs');
+    expect(created.json().message).not.toContain('thv logs');
+    const status = await app.inject({ method: 'GET', url: '/api/v1beta/workloads/api-bad/status' });
+    expect(status.json()).toMatchObject({ status: 'error', status_context: expect.stringContaining('boom: missing API key') });
+    expect((await app.inject({ method: 'DELETE', url: '/api/v1beta/workloads/api-bad' })).statusCode).toBe(204);
   });
 
   it('refuses a header value that cannot be sent with a bad_request, before anything is stored', async () => {

@@ -17,11 +17,11 @@ export interface InProcessWorkload {
   close(): Promise<void>;
 }
 
-/** A supervisor running in the test process against a temporary home: the real bridge or proxy, real child. */
-export async function startInProcess(
-  config: Partial<RunConfig> & Pick<RunConfig, 'name'>,
-  options: { policy?: RestartPolicy; env?: NodeJS.ProcessEnv } = {},
-): Promise<InProcessWorkload> {
+/**
+ * A temporary home holding the run config of one workload: the stdio fixture unless `config` names
+ * a remote or its own command and args. The caller removes `root`.
+ */
+export async function writeTestWorkload(config: Partial<RunConfig> & Pick<RunConfig, 'name'>): Promise<{ root: string; paths: Paths }> {
   const root = await mkdtemp(join(tmpdir(), 'thv-sup-'));
   const paths = resolvePaths({ HOME: root, XDG_DATA_HOME: join(root, 'data'), XDG_STATE_HOME: join(root, 'state'), XDG_CONFIG_HOME: join(root, 'config'), XDG_CACHE_HOME: join(root, 'cache') });
   const full: RunConfig = {
@@ -41,15 +41,27 @@ export async function startInProcess(
     ...config,
   };
   await new RunConfigStore(paths).write(full);
+  return { root, paths };
+}
+
+/** A supervisor running in the test process against a temporary home: the real bridge or proxy, real child. */
+export async function startInProcess(
+  config: Partial<RunConfig> & Pick<RunConfig, 'name'>,
+  options: { policy?: RestartPolicy; env?: NodeJS.ProcessEnv; startupGraceMs?: number } = {},
+): Promise<InProcessWorkload> {
+  const { root, paths } = await writeTestWorkload(config);
+  const name = config.name;
   const logs: string[] = [];
   const log = createLogger({ level: 'info', write: (line) => void logs.push(line) });
-  const supervisor = await startSupervisor(full.name, {
+  const supervisor = await startSupervisor(name, {
     paths,
     env: options.env ?? process.env,
     log,
     secrets: { env: {}, values: {} },
     ...(options.policy ? { policy: options.policy } : {}),
     stopGraceMs: 2_000,
+    // Tests of the start-up window pass their own; the others need no wait before they begin.
+    startupGraceMs: options.startupGraceMs ?? 0,
   });
   return {
     supervisor,

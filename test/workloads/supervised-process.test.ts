@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { SupervisedProcess, type ExitInfo } from '../../src/workloads/supervised-process.js';
+import { EarlyExitError, SupervisedProcess, type ExitInfo } from '../../src/workloads/supervised-process.js';
 import { isThvError } from '../../src/core/errors.js';
 import { isAlive, waitFor } from './helpers.js';
 
@@ -59,6 +59,39 @@ describe('a supervised process', () => {
     expect(events.exits.every((e) => e.reason === 'exited with code 7')).toBe(true);
     expect(events.starts).toHaveLength(5);
     expect(events.gaveUp?.consecutiveCrashes).toBe(4);
+  });
+
+  it('startWithin: a child that exits during the window fails the start and is not restarted', async () => {
+    const { proc, events } = supervise(['-e', 'process.exit(3)'], {
+      policy: { initialDelayMs: 1, maxDelayMs: 1, maxConsecutiveCrashes: 4, stableAfterMs: 60_000 },
+    });
+    const err = await proc.startWithin(30_000).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EarlyExitError);
+    expect((err as EarlyExitError).reason).toBe('exited with code 3');
+    expect((err as Error).message).toBe('the MCP server exited with code 3 during start-up');
+    // The restart loop reports each crash as it happens; there was none.
+    expect(events.exits).toEqual([]);
+    expect(events.starts).toHaveLength(1);
+  });
+
+  it('startWithin: a child that stays up through the window is ready, and a later crash is restarted', async () => {
+    const { proc, events } = supervise(['-e', "process.stdin.on('data', () => process.exit(5)); setInterval(() => {}, 1000)"], {
+      policy: { initialDelayMs: 1, maxDelayMs: 1, maxConsecutiveCrashes: 4, stableAfterMs: 60_000 },
+    });
+    const pid = await proc.startWithin(200);
+    expect(isAlive(pid)).toBe(true);
+    proc.write('crash');
+    await waitFor('the restart', () => events.starts.length === 2);
+    expect(events.exits.map((e) => e.reason)).toEqual(['exited with code 5']);
+  });
+
+  it('startWithin(0) is ready at once, like start', async () => {
+    const { proc, events } = supervise(['-e', 'process.exit(3)'], {
+      policy: { initialDelayMs: 1, maxDelayMs: 1, maxConsecutiveCrashes: 1, stableAfterMs: 60_000 },
+    });
+    expect(await proc.startWithin(0)).toBeGreaterThan(0);
+    await waitFor('giving up', () => events.gaveUp);
+    expect(events.exits.map((e) => e.reason)).toEqual(['exited with code 3']);
   });
 
   it('a program that does not exist is a runtime_unavailable error', async () => {
