@@ -71,7 +71,12 @@ export class CachingProvider {
     try {
       catalog = await this.inner.fetchCatalog();
     } catch (err) {
-      if (isAuthFailure(err)) throw asAuthRequired(err);
+      if (isAuthFailure(err)) {
+        // Data the registry now refuses to give us must not come back as "fresh" on the next
+        // command either: both copies go, and the next read asks the registry (SPEC §3.3).
+        await this.clear();
+        throw asAuthRequired(err);
+      }
       const usable = newest(this.memory, disk);
       if (usable && mayServeStale(err)) {
         const error = describeFailure(err);

@@ -123,8 +123,11 @@ describe('an MCP Registry API registry with several pages', () => {
     expect(denied.code).toBe(3);
     expect(denied.stdout).toBe('');
     expect(denied.stderr.split('\n')[0]).toBe(AUTH_MESSAGE);
-    const cacheFiles = await readdir(join(home.root, 'cache/toolhive/cache'));
-    expect(cacheFiles).toHaveLength(1);
+    // The refused data is not kept to be shown "fresh" by the next command either.
+    expect(await readdir(join(home.root, 'cache/toolhive/cache'))).toHaveLength(0);
+    const next = await runThv(['registry', 'list'], home);
+    expect(next.code).toBe(3);
+    expect(next.stdout).toBe('');
   });
 
   it('a malformed or oversize reply never replaces a good cache', async () => {

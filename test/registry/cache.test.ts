@@ -78,7 +78,16 @@ describe('caching provider', () => {
     await c.list();
     upstream.fail(failure);
     await expect(c.list({ refresh: true })).rejects.toBeInstanceOf(RegistryAuthRequiredError);
-    // the same from a fresh process: only the disk copy is warm
+    // nor on the next plain read, in this process or a new one: the refused data is gone
+    await expect(c.list()).rejects.toBeInstanceOf(RegistryAuthRequiredError);
+    await expect(cache(upstream.provider).summaries()).rejects.toBeInstanceOf(RegistryAuthRequiredError);
+    await expect(stat(file())).rejects.toThrow();
+  });
+
+  it('a fresh process with only the disk copy warm gets the auth error on refresh, not the data', async () => {
+    const upstream = scriptedProvider();
+    await cache(upstream.provider).list();
+    upstream.fail(new RegistryHTTPError(401, 'https://registry.example/x', ''));
     await expect(cache(upstream.provider).list({ refresh: true })).rejects.toBeInstanceOf(RegistryAuthRequiredError);
   });
 
@@ -164,10 +173,11 @@ describe('caching provider', () => {
 
   it('summaries() follows the same rules as list() when it must fetch: auth is never masked, outages are marked stale', async () => {
     const upstream = scriptedProvider();
-    const c = cache(upstream.provider);
-    await c.list();
+    await cache(upstream.provider).list();
     upstream.fail(new RegistryHTTPError(401, 'https://registry.example/x', ''));
     await expect(cache(upstream.provider).summaries({ refresh: true })).rejects.toBeInstanceOf(RegistryAuthRequiredError);
+    upstream.answer(catalogOf(1));
+    await cache(upstream.provider).list();
     upstream.fail(new RegistryHTTPError(503, 'https://registry.example/x', ''));
     const stale = await cache(upstream.provider).summaries({ refresh: true });
     expect(stale.stale?.error).toContain('HTTP 503');
