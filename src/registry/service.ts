@@ -1,6 +1,6 @@
 import { resolve as resolvePath } from 'node:path';
 import { systemClock, type Clock } from '../core/clock.js';
-import { ThvError } from '../core/errors.js';
+import { RegistryHTTPError, ThvError } from '../core/errors.js';
 import type { Paths } from '../core/paths.js';
 import { ConfigStore } from '../config/store.js';
 import type { Config } from '../config/schema.js';
@@ -142,10 +142,10 @@ export class RegistryService {
       if (input.allowPrivateIp) config.allow_private_registry_ip = true;
       else delete config.allow_private_registry_ip;
       if (authSettings) config.registry_auth = authSettings;
-      else if (before !== registryIdentity(config) && config.registry_auth?.oauth) {
-        // Tokens belong to the old registry; the settings stay for the user to reuse or replace.
-        delete config.registry_auth.oauth.cached_refresh_token_ref;
-        delete config.registry_auth.oauth.cached_token_expiry;
+      else if (target.kind === 'file' || before !== registryIdentity(config)) {
+        // Credentials belong to the registry they were set up for: sending the old IdP's login or
+        // bearer token to a different registry would leak them. Set them again with the new one.
+        delete config.registry_auth;
       }
     });
     this.active = undefined;
@@ -207,9 +207,20 @@ export class RegistryService {
   private async resolveTarget(input: SetRegistryInput): Promise<{ kind: 'api' | 'url' | 'file'; value: string }> {
     const given = [input.location, input.url, input.apiUrl, input.localPath].filter((v) => v !== undefined && v !== '');
     if (given.length !== 1) throw new ThvError('bad_request', 'give exactly one registry location (a URL or a file path)');
+    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(given[0]!)?.[1]?.toLowerCase();
+    if (scheme && scheme !== 'http' && scheme !== 'https') {
+      throw new ThvError('bad_request', `\`${given[0]}\` is neither an http(s) URL nor a file path`, {
+        hint: 'Use an https:// registry URL, a .json document URL, or the path of a registry file.',
+      });
+    }
     if (input.localPath !== undefined || (input.location !== undefined && !/^https?:\/\//i.test(input.location))) {
       const path = resolvePath(input.localPath ?? input.location!);
-      await new FileProvider(path).fetchCatalog();
+      await new FileProvider(path).fetchCatalog().catch((err: unknown) => {
+        if (err instanceof ThvError && err.code === 'not_found') {
+          throw new ThvError('not_found', err.message, { hint: 'Give the path of a registry JSON file, or a registry URL.' });
+        }
+        throw err;
+      });
       return { kind: 'file', value: path };
     }
     const url = (input.url ?? input.apiUrl ?? input.location)!;
@@ -220,9 +231,23 @@ export class RegistryService {
     }
     await assertPublicRegistryUrl(url, Boolean(input.allowPrivateIp));
     if (input.apiUrl) return { kind: 'api', value: url.replace(/\/+$/, '') };
-    if (input.url) return { kind: 'url', value: url };
-    const kind = await detectRegistryKind(url, this.deps.fetch);
-    return { kind: kind === 'file' ? 'url' : kind, value: kind === 'api' ? url.replace(/\/+$/, '') : url };
+    const kind = input.url ? 'url' : await detectRegistryKind(url, this.deps.fetch);
+    if (kind === 'api') return { kind, value: url.replace(/\/+$/, '') };
+    await this.checkDocumentUrl(url);
+    return { kind: 'url', value: url };
+  }
+
+  /**
+   * A registry document is read once before it is stored, as a file is: a 404 or a legacy document
+   * is refused now, not at the next `list`. A 401/403 is accepted: its login comes after.
+   */
+  private async checkDocumentUrl(url: string): Promise<void> {
+    try {
+      await new UrlProvider(url, this.deps.fetch ? { fetch: this.deps.fetch } : {}).fetchCatalog();
+    } catch (err) {
+      if (err instanceof RegistryHTTPError && err.isUnauthorized) return;
+      throw err;
+    }
   }
 
   private async source(loaded?: Config): Promise<ActiveSource> {

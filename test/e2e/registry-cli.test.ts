@@ -207,6 +207,32 @@ describe('registry files', () => {
   });
 });
 
+describe('set-registry checks what it is given before storing it', () => {
+  it('refuses other URL schemes, missing files, a .json URL that is not there, and a legacy .json document', async () => {
+    const ftp = await runThv(['config', 'set-registry', 'ftp://example.com/registry.json'], home);
+    expect(ftp.code).toBe(2);
+    expect(ftp.stderr).toContain('is neither an http(s) URL nor a file path');
+
+    const missing = await runThv(['config', 'set-registry', join(home.root, 'nope.json')], home);
+    expect(missing.code).toBe(4);
+    expect(missing.stderr).toContain('Give the path of a registry JSON file, or a registry URL.');
+
+    const legacy = JSON.parse(await readFile(join(SHARED, 'toolhive-legacy-registry.json'), 'utf8')) as unknown;
+    const server = await startRegistryServer({ servers: [], document: legacy });
+    try {
+      const notThere = await runThv(['config', 'set-registry', `${server.url}/missing.json`, '--allow-private-ip'], home);
+      expect(notThere.code).toBe(5);
+      expect(notThere.stderr).toContain('HTTP 404');
+      const old = await runThv(['config', 'set-registry', `${server.url}/registry.json`, '--allow-private-ip'], home);
+      expect(old.code).toBe(1);
+      expect(old.stderr).toContain('uses the legacy ToolHive format');
+      expect((await runThv(['config', 'get-registry'], home)).stdout).toBe('Registry: embedded catalog (embedded)\n');
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('config', () => {
   it('a corrupt config file is reported with its path and never overwritten', async () => {
     const configFile = join(home.root, 'config/toolhive/config.yaml');
