@@ -24,6 +24,7 @@ const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   config_invalid: 500,
   registry_auth_required: 503,
   registry_unavailable: 503,
+  upstream_unavailable: 502,
   registry_legacy_format: 502,
   registry_invalid_response: 502,
   // The identity provider is the upstream that failed: a gateway error, not the caller's.

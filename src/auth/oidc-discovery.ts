@@ -80,7 +80,8 @@ export async function discoverIssuer(issuer: string, options: DiscoverOptions = 
         signal: AbortSignal.timeout(options.timeoutMs ?? DISCOVERY_TIMEOUT_MS),
       });
     } catch (err) {
-      throw new ThvError('auth_failed', `could not reach issuer ${issuerUrl.origin} for discovery: ${networkReason(err)}`, {
+      // An identity provider we cannot reach is an outage, not a failed login (exit 5, not 3).
+      throw new ThvError('upstream_unavailable', `could not reach issuer ${issuerUrl.origin} for discovery: ${networkReason(err)}`, {
         cause: err,
         hint: 'Check the issuer URL and your network connection.',
       });

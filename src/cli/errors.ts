@@ -16,6 +16,7 @@ const EXIT_BY_CODE: Record<ErrorCode, number> = {
   secrets_unavailable: EXIT.auth,
   secrets_corrupt: EXIT.failure,
   registry_unavailable: EXIT.unavailable,
+  upstream_unavailable: EXIT.unavailable,
   registry_invalid_response: EXIT.unavailable,
   registry_legacy_format: EXIT.failure,
   port_in_use: EXIT.failure,

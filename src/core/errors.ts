@@ -11,6 +11,7 @@ export const ERROR_CODES = [
   'already_exists',
   'registry_auth_required',
   'registry_unavailable',
+  'upstream_unavailable',
   'registry_legacy_format',
   'registry_invalid_response',
   'auth_failed',

@@ -71,6 +71,12 @@ describe('OIDC discovery', () => {
     await expect(discoverIssuer(m.base)).rejects.toThrow(/publishes no discovery document.*openid-configuration.*404.*oauth-authorization-server.*404/);
   });
 
+  it('an issuer that cannot be reached is an outage (upstream_unavailable, exit 5), not an auth failure', async () => {
+    const { freePort } = await import('../fixtures/ports.js');
+    const issuer = `http://127.0.0.1:${await freePort()}`;
+    await expect(discoverIssuer(issuer)).rejects.toMatchObject({ code: 'upstream_unavailable', message: expect.stringContaining('could not reach issuer') });
+  });
+
   it('refuses an IdP that cannot do PKCE S256', async () => {
     const m = await startMetadataServer((base) => ({
       '/.well-known/openid-configuration': { issuer: base, ...endpoints(base), code_challenge_methods_supported: ['plain'] },
