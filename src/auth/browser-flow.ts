@@ -44,7 +44,7 @@ export interface PendingAuthorization {
 
 export function flowTimeoutFromEnv(env: NodeJS.ProcessEnv): number {
   return durationFromEnv(env, FLOW_TIMEOUT_ENV, DEFAULT_FLOW_TIMEOUT_MS, (name, value) =>
-    log().warn({ name, value }, 'ignoring an invalid duration'),
+    log().warn({ name, given: value }, 'ignoring an invalid duration'),
   );
 }
 

@@ -25,7 +25,8 @@ export function processContext(): CliContext {
     stdoutIsTTY: Boolean(process.stdout.isTTY),
     stderrIsTTY: Boolean(process.stderr.isTTY),
     stdinIsTTY: Boolean(process.stdin.isTTY),
-    columns: process.stdout.columns || Number(process.env.COLUMNS) || 120,
+    // Tables are cut to the terminal; piped output keeps whole lines unless COLUMNS says otherwise.
+    columns: (process.stdout.isTTY && process.stdout.columns) || Number(process.env.COLUMNS) || Number.POSITIVE_INFINITY,
     debug: false,
   };
 }

@@ -26,13 +26,14 @@ export function renderJson(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;
 }
 
-/** A human age: "3 minutes", "2 hours", "6 days". */
+/** A human age: "1 second", "3 minutes", "2 hours", "6 days". */
 export function formatAge(ms: number): string {
+  const unit = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
   const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 90) return `${s} seconds`;
+  if (s < 90) return unit(s, 'second');
   const m = Math.round(s / 60);
-  if (m < 90) return `${m} minutes`;
+  if (m < 90) return unit(m, 'minute');
   const h = Math.round(m / 60);
-  if (h < 36) return `${h} hours`;
-  return `${Math.round(h / 24)} days`;
+  if (h < 36) return unit(h, 'hour');
+  return unit(Math.round(h / 24), 'day');
 }

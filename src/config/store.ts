@@ -32,7 +32,7 @@ export class ConfigStore {
     if (doc.errors.length > 0) {
       const first = doc.errors[0]!;
       const where = first.linePos?.[0] ? ` (line ${first.linePos[0].line}, column ${first.linePos[0].col})` : '';
-      throw new ThvError('config_invalid', `config file ${this.file} is not valid YAML${where}: ${first.message.split('\n')[0]}`, {
+      throw new ThvError('config_invalid', `config file ${this.file} is not valid YAML${where}: ${first.message.split('\n')[0]!.replace(/:\s*$/, '')}`, {
         hint: 'Fix or remove the file; thv will not overwrite it while it is invalid.',
       });
     }

@@ -101,7 +101,7 @@ describe('an MCP Registry API registry with several pages', () => {
     expect(stale.stdout).toContain('io.example/server-00249');
     expect(stale.stderr).toContain(`Warning: registry ${registry.url} is unavailable`);
     expect(stale.stderr).toMatch(error);
-    expect(stale.stderr).toMatch(/cached data from \d+ seconds ago/);
+    expect(stale.stderr).toMatch(/cached data from \d+ seconds? ago/);
   });
 
   it('with nothing cached, a refused connection is an "unavailable" error (exit 5)', async () => {

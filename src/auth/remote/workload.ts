@@ -58,7 +58,7 @@ export async function createWorkloadOAuthCredentials(config: RunConfig, deps: Re
     onStatus: (status, context) => deps.onStatus(status, context),
     clock: deps.clock,
     log,
-    timings: monitorTimingsFromEnv(env, (name, value) => log.warn({ name, value }, 'ignoring an invalid duration')),
+    timings: monitorTimingsFromEnv(env, (name, value) => log.warn({ name, given: value }, 'ignoring an invalid duration')),
   });
 }
 
@@ -73,7 +73,7 @@ async function settingsOf(config: RunConfig, deps: RemoteCredentialsDeps): Promi
       throw new ThvError('auth_failed', `cannot read the client secret file ${auth.client_secret_file}`, { cause: err });
     }
   }
-  const timeoutMs = loginTimeoutMs(config, deps.env, () => deps.log.warn({ value: auth.timeout }, 'ignoring an invalid --remote-auth-timeout'));
+  const timeoutMs = loginTimeoutMs(config, deps.env, () => deps.log.warn({ given: auth.timeout }, 'ignoring an invalid --remote-auth-timeout'));
   return {
     ...(auth.issuer ? { issuer: auth.issuer } : {}),
     ...(auth.client_id ? { clientId: auth.client_id } : {}),
