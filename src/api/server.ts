@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { systemOpener } from '../auth/opener.js';
 import { log } from '../core/log.js';
 import { resolvePaths } from '../core/paths.js';
+import { ThvError, isThvError } from '../core/errors.js';
+import { listen } from '../transport/listen.js';
 import type { ApiDeps } from './deps.js';
 import { refuseCrossSiteRequest } from './cross-site.js';
 import { ApiError, forbidden, toApiError } from './errors.js';
@@ -109,7 +111,15 @@ export async function startApiServer(options: StartOptions = {}): Promise<Runnin
   const port = options.port ?? DEFAULT_API_PORT;
   const deps = await defaultDeps(options.env ?? process.env, options.deps);
   const app = await buildApiServer(deps, { host });
-  await app.listen({ host, port });
+  await app.ready();
+  try {
+    // The transport's listen names the port in use (or refused) as a port_in_use ThvError.
+    await listen(app.server, host, port);
+  } catch (err) {
+    await app.close();
+    if (!isThvError(err, 'port_in_use')) throw err;
+    throw new ThvError('port_in_use', err.message, { cause: err.cause, hint: 'Choose another port with --port.' });
+  }
   const address = app.server.address() as AddressInfo;
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {

@@ -1,4 +1,4 @@
-import { DEFAULT_GROUP, type Group } from './groups.js';
+import { DEFAULT_GROUP, LIST_GROUPS_HINT, type Group } from './groups.js';
 import type { WorkloadManager } from './manager.js';
 
 export interface GroupInfo extends Group {
@@ -19,14 +19,14 @@ export class GroupService {
   }
 
   async get(name: string): Promise<GroupInfo> {
-    const group = await this.workloads.groups.require(name);
+    const group = await this.workloads.groups.require(name, LIST_GROUPS_HINT);
     const all = await this.workloads.list({ all: true, group: name });
     return { ...group, workloads: all.map((w) => w.name) };
   }
 
   /** Removes the group; its workloads are removed too, or moved to the default group. */
   async remove(name: string, options: { withWorkloads: boolean }): Promise<void> {
-    await this.workloads.groups.require(name);
+    await this.workloads.groups.requireRemovable(name);
     for (const workload of await this.workloads.list({ all: true, group: name })) {
       if (options.withWorkloads) await this.workloads.remove(workload.name);
       else await this.workloads.moveToGroup(workload.name, DEFAULT_GROUP);

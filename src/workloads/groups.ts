@@ -9,10 +9,14 @@ import { NAME_PATTERN } from './types.js';
 
 export const DEFAULT_GROUP = 'default';
 
+/** For commands that act on an existing group (`group rm`, `GET /groups/{name}`): creating one is no help. */
+export const LIST_GROUPS_HINT = 'Run `thv group list` to see the groups.';
+
 export interface Group {
   name: string;
   registered_clients: string[];
-  created_at: string;
+  /** Absent for the implicit default group, which has no file and so no creation time. */
+  created_at?: string;
 }
 
 /** Groups (SPEC §2): one JSON file each. `default` exists implicitly and cannot be removed. */
@@ -28,18 +32,19 @@ export class GroupStore {
 
   async get(name: string): Promise<Group | undefined> {
     const text = await readFileIfExists(this.file(name));
-    if (text === undefined) return name === DEFAULT_GROUP ? this.fresh(name) : undefined;
+    if (text === undefined) return name === DEFAULT_GROUP ? { name, registered_clients: [] } : undefined;
     try {
       const raw = JSON.parse(text) as Partial<Group>;
-      return { name, registered_clients: Array.isArray(raw.registered_clients) ? raw.registered_clients : [], created_at: raw.created_at ?? '' };
+      return { name, registered_clients: Array.isArray(raw.registered_clients) ? raw.registered_clients : [], ...(typeof raw.created_at === 'string' ? { created_at: raw.created_at } : {}) };
     } catch {
       throw new ThvError('config_invalid', `group file ${this.file(name)} is not valid JSON`, { hint: `Remove it with \`thv group rm ${name}\`.` });
     }
   }
 
-  async require(name: string): Promise<Group> {
+  /** The group; the hint of the error for a missing one suits commands that want to use it. */
+  async require(name: string, missingHint = `Create it with \`thv group create ${name}\`.`): Promise<Group> {
     const group = await this.get(name);
-    if (!group) throw notFound(`group "${name}" does not exist`, `Create it with \`thv group create ${name}\`.`);
+    if (!group) throw notFound(`group "${name}" does not exist`, missingHint);
     return group;
   }
 
@@ -48,12 +53,19 @@ export class GroupStore {
     const file = this.file(name);
     return withFileLock(file, async () => {
       if ((await readFileIfExists(file)) !== undefined || name === DEFAULT_GROUP) {
-        throw new ThvError('already_exists', `group "${name}" already exists`);
+        const hint = name === DEFAULT_GROUP ? 'Choose another name.' : `Choose another name, or remove it with \`thv group rm ${name}\`.`;
+        throw new ThvError('already_exists', `group "${name}" already exists`, { hint });
       }
-      const group = this.fresh(name);
+      const group: Group = { name, registered_clients: [], created_at: new Date(this.clock.now()).toISOString() };
       await writeJsonAtomic(file, group);
       return group;
     });
+  }
+
+  /** Checked before a group's workloads are touched, so refusing `default` removes nothing. */
+  async requireRemovable(name: string): Promise<Group> {
+    if (name === DEFAULT_GROUP) throw badRequest('the default group cannot be removed');
+    return this.require(name, LIST_GROUPS_HINT);
   }
 
   async list(): Promise<Group[]> {
@@ -69,12 +81,7 @@ export class GroupStore {
   }
 
   async remove(name: string): Promise<void> {
-    if (name === DEFAULT_GROUP) throw badRequest('the default group cannot be removed');
-    await this.require(name);
+    await this.requireRemovable(name);
     await rm(this.file(name), { force: true });
-  }
-
-  private fresh(name: string): Group {
-    return { name, registered_clients: [], created_at: new Date(this.clock.now()).toISOString() };
   }
 }

@@ -101,14 +101,13 @@ export class WorkloadManager {
     const resolved = await resolveSource(req.target, req.command ?? [], {
       env: this.deps.env,
       getServer: this.deps.getServer ?? (async () => Promise.reject(new ThvError('registry_unavailable', 'no registry is available'))),
+      ...(req.cwd ? { cwd: req.cwd } : {}),
     }, req.transport);
     const name = req.name ?? resolved.suggestedName;
     if (!NAME_PATTERN.test(name)) throw badRequest(`"${name}" is not a valid workload name`, 'Use up to 63 letters, digits, ".", "_" and "-", starting with a letter or digit.');
     const group = req.group ?? DEFAULT_GROUP;
     await this.groups.require(group);
-    if (await this.runConfigs.read(name)) {
-      throw new ThvError('already_exists', `workload "${name}" already exists`, { hint: `Start it with \`thv start ${name}\`, remove it with \`thv rm ${name}\`, or choose another --name.` });
-    }
+    const replacesFailed = await this.nameTakenByFailedWorkload(name);
     if (req.proxyPort !== undefined && (!Number.isInteger(req.proxyPort) || req.proxyPort < 1 || req.proxyPort > 65535)) {
       throw badRequest(`--proxy-port ${req.proxyPort} is not a port number`);
     }
@@ -153,6 +152,8 @@ export class WorkloadManager {
       const how = v.secret ? `--secret <name>,target=${v.name}` : `-e ${v.name}=<value>`;
       warnings.push(`the server expects ${v.name}${v.description ? ` (${v.description})` : ''}; pass it with ${how}`);
     }
+    // Removed only now, so a refused request leaves the failed workload for inspection.
+    if (replacesFailed) await this.remove(name);
     await this.storeCredentials(toStore);
     try {
       await this.runConfigs.write(config);
@@ -161,6 +162,19 @@ export class WorkloadManager {
       throw err;
     }
     return config;
+  }
+
+  /**
+   * Whether a workload of this name failed (`error`: nothing runs) and is to be replaced, so the
+   * same `thv run` can be retried with a fix; a stopped or live one is the user's to start or remove.
+   */
+  private async nameTakenByFailedWorkload(name: string): Promise<boolean> {
+    if (!(await this.runConfigs.read(name))) return false;
+    const status = await this.reconciledStatus(name);
+    if (status?.status !== 'error') {
+      throw new ThvError('already_exists', `workload "${name}" already exists`, { hint: `Start it with \`thv start ${name}\`, remove it with \`thv rm ${name}\`, or choose another --name.` });
+    }
+    return true;
   }
 
   /** `thv run`: create, then start detached. A workload that fails to start is left stopped with the reason. */

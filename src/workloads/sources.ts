@@ -1,5 +1,5 @@
 import { accessSync, constants } from 'node:fs';
-import { basename, delimiter, extname, isAbsolute, join } from 'node:path';
+import { basename, delimiter, extname, isAbsolute, join, resolve } from 'node:path';
 import { ThvError, badRequest, isThvError } from '../core/errors.js';
 import type { CatalogServer, ImageMetadata, PackageRef } from '../registry/types.js';
 import { isRemoteServer } from '../registry/types.js';
@@ -24,6 +24,8 @@ export interface SourceDeps {
   env: NodeJS.ProcessEnv;
   /** Looks a server up in the configured registry (SPEC §3); auth errors must propagate unchanged. */
   getServer: (name: string) => Promise<CatalogServer>;
+  /** Where a relative command path (`./server`) is looked up; the process's own by default. */
+  cwd?: string;
 }
 
 /**
@@ -34,11 +36,12 @@ export async function resolveSource(target: string | undefined, commandLine: str
   if (target === undefined) {
     const [command, ...args] = commandLine;
     if (!command) throw badRequest('nothing to run', 'Give a registry name, npx://pkg, uvx://pkg, a URL, or `-- <command> [args]`.');
-    if (transportFlag && transportFlag !== 'stdio') {
-      throw badRequest(`--transport ${transportFlag} is not supported for a local command`, 'Local commands speak stdio; thv serves them over both streamable HTTP and SSE.');
-    }
+    // A local command always speaks stdio; --transport only picks the endpoint printed (both are served).
     // Checked now so a typo fails before anything is written, not later in the supervisor.
-    if (!command.includes('/') && !findOnPath(command, deps.env)) {
+    if (command.includes('/')) {
+      const path = resolve(deps.cwd ?? process.cwd(), command);
+      if (!isExecutable(path)) throw new ThvError('runtime_unavailable', `command "${command}" does not exist or is not executable`, { hint: 'Check the path of the command.' });
+    } else if (!findOnPath(command, deps.env)) {
       throw new ThvError('runtime_unavailable', `command "${command}" was not found on PATH`, { hint: 'Check the command, or give its full path.' });
     }
     return { source: { kind: 'command', ref: [command, ...args].join(' ') }, command, args, transport: 'stdio', headers: {}, suggestedName: nameFromCommand(command, args) };

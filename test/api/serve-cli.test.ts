@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeTempHome, runThv, THV_BIN, type TempHome } from '../fixtures/cli.js';
 import { openApiProblems } from './openapi-structure.js';
@@ -27,6 +29,23 @@ describe('thv serve (the built CLI)', () => {
     const result = await runThv(['serve', '--port', '70000'], home);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('--port');
+  });
+
+  it('a --port in use is a port_in_use error naming the port, with a hint', async () => {
+    home = await makeTempHome();
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const result = await runThv(['serve', '--port', String(port)], home);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`port ${port} on 127.0.0.1 is already in use`);
+      expect(result.stderr).toContain('Choose another port with --port.');
+      expect(result.stderr).not.toContain('unexpected');
+      expect(result.stderr).not.toContain('--proxy-port');
+    } finally {
+      blocker.close();
+    }
   });
 
   it('serves on the loopback port it prints, refuses a foreign Host, and stops cleanly on SIGTERM', async () => {

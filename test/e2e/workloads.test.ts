@@ -8,6 +8,8 @@ import { spawn } from 'node:child_process';
 import { THV_BIN, makeTempHome, runThv, type TempHome } from '../fixtures/cli.js';
 import { startMcpHttpServer, type McpHttpFixture } from '../fixtures/mcp-http-server.mjs';
 import { startRegistryServer, makeServers } from '../fixtures/registry-server.js';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { STDIO_FIXTURE, connectClient, isAlive, pidsIn, textOf, waitFor } from '../workloads/helpers.js';
 
 let home: TempHome;
@@ -238,9 +240,42 @@ describe('a stdio workload run with -- <command>', () => {
       expect(run.stderr).toContain(`port ${port} on 127.0.0.1 is already in use`);
       expect(run.stderr).toContain('--proxy-port');
       expect((await statusOf('blocked')).status).toBe('error');
+
+      // The failed workload does not block the retry: it is replaced.
+      const retry = await runFixture('blocked');
+      expect(retry.stderr).toBe('');
+      expect(retry.code).toBe(0);
+      const client = await connectClient(retry.url);
+      expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'retried' } }))).toBe('retried');
+      await client.close();
+      expect((await listJson(true)).map((w) => [w.name, w.status])).toEqual([['blocked', 'running']]);
     } finally {
       blocker.close();
     }
+  });
+
+  it('a missing command given by path fails before anything is written', async () => {
+    const before = await filesUnder(home.root);
+    const run = await runThv(['run', '--name', 'ghost', '--', '/nonexistent/cmd', '--flag'], home);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('command "/nonexistent/cmd" does not exist or is not executable');
+    expect(await filesUnder(home.root)).toEqual(before);
+    expect(await listJson(true)).toEqual([]);
+  });
+
+  it('--transport sse prints the SSE endpoint, and an SSE client lists tools through it', async () => {
+    const run = await runFixture('s1', ['--transport', 'sse']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/sse#s1$/);
+    const client = new Client({ name: 'thv-test', version: '1.0.0' });
+    await client.connect(new SSEClientTransport(new URL(run.url)));
+    expect((await client.listTools()).tools.map((t) => t.name)).toContain('echo');
+    await client.close();
+
+    const http = await runFixture('s2', ['--transport', 'streamable-http']);
+    expect(http.code).toBe(0);
+    expect(http.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
   });
 
   it('--foreground serves until SIGTERM, then stops the server and records it', async () => {
@@ -267,6 +302,12 @@ describe('a stdio workload run with -- <command>', () => {
     const second = await runFixture('twice');
     expect(second.code).toBe(1);
     expect(second.stderr).toContain('workload "twice" already exists');
+    expect((await runThv(['stop', 'twice'], home)).code).toBe(0);
+    const stopped = await runFixture('twice');
+    expect(stopped.code).toBe(1);
+    expect(stopped.stderr).toContain('workload "twice" already exists');
+    expect(stopped.stderr).toContain('thv start twice');
+    expect(stopped.stderr).toContain('thv rm twice');
   });
 
   it('prints the log of a workload, and --follow prints what is appended', async () => {
@@ -362,6 +403,24 @@ describe('groups', () => {
     expect(rm.code).toBe(0);
     expect(await listJson(true)).toEqual([]);
     expect((await runThv(['group', 'rm', 'default'], home)).code).toBe(2);
+  });
+
+  it('errors say what to do next, and the default group reads the same every time', async () => {
+    const missing = await runThv(['group', 'rm', 'nope'], home);
+    expect(missing.code).toBe(4);
+    expect(missing.stderr).toContain('Run `thv group list` to see the groups.');
+    expect(missing.stderr).not.toContain('group create');
+
+    expect((await runThv(['group', 'create', 'dev'], home)).code).toBe(0);
+    const twice = await runThv(['group', 'create', 'dev'], home);
+    expect(twice.code).toBe(1);
+    expect(twice.stderr).toContain('Choose another name, or remove it with `thv group rm dev`.');
+
+    const first = await runThv(['group', 'list', '--format', 'json'], home);
+    const second = await runThv(['group', 'list', '--format', 'json'], home);
+    expect(second.stdout).toBe(first.stdout);
+    expect((JSON.parse(first.stdout) as Array<{ name: string }>).find((g) => g.name === 'default')).toEqual({ name: 'default', registered_clients: [], workloads: [] });
+    expect((await runThv(['group', 'list'], home)).stdout).toMatch(/^default\s+0\s+-\s*$/m);
   });
 });
 

@@ -6,6 +6,8 @@ import { RegistryService } from '../../src/registry/service.js';
 import { toApiError } from '../../src/api/errors.js';
 import { registerWorkloadRoutes } from '../../src/api/routes/workloads.js';
 import { registerGroupRoutes } from '../../src/api/routes/groups.js';
+import { GroupService } from '../../src/workloads/group-service.js';
+import { createWorkloadManager } from '../../src/workloads/service.js';
 import { makeTempHome, type TempHome } from '../fixtures/cli.js';
 import { STDIO_FIXTURE, connectClient, isAlive, pidsIn, textOf } from './helpers.js';
 
@@ -107,6 +109,25 @@ describe('the workload routes', () => {
     expect((await app.inject({ method: 'DELETE', url: '/api/v1beta/workloads/api-bad' })).statusCode).toBe(204);
   });
 
+  it('POST /workloads replaces a workload of the same name that is in error, and refuses one that is running', async () => {
+    await app.close();
+    app = await buildApp({ TOOLHIVE_STARTUP_GRACE: '20s' });
+    const failing = await app.inject({ method: 'POST', url: '/api/v1beta/workloads', payload: { name: 'api-retry', command: ['node', '-e', 'process.exit(3)'] } });
+    expect(failing.statusCode).toBe(500);
+    expect((await app.inject({ method: 'GET', url: '/api/v1beta/workloads/api-retry/status' })).json()).toMatchObject({ status: 'error' });
+
+    const payload = { name: 'api-retry', command: ['node', STDIO_FIXTURE], env_vars: { FIXTURE_PID_FILE: pidFile } };
+    const retried = await app.inject({ method: 'POST', url: '/api/v1beta/workloads', payload });
+    expect(retried.statusCode).toBe(201);
+    const client = await connectClient((retried.json() as { url: string }).url);
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'retried' } }))).toBe('retried');
+    await client.close();
+
+    const again = await app.inject({ method: 'POST', url: '/api/v1beta/workloads', payload });
+    expect(again.statusCode).toBe(409);
+    expect(again.json()).toMatchObject({ code: 'already_exists', message: expect.stringContaining('workload "api-retry" already exists') });
+  });
+
   it('refuses a header value that cannot be sent with a bad_request, before anything is stored', async () => {
     const res = await app.inject({ method: 'POST', url: '/api/v1beta/workloads', payload: { name: 'ctl', url: 'http://127.0.0.1:1/mcp', headers: { 'X-A': 'a\u0001b' } } });
     expect(res.statusCode).toBe(400);
@@ -124,5 +145,32 @@ describe('the group routes', () => {
     expect((await app.inject({ method: 'DELETE', url: '/api/v1beta/groups/team' })).statusCode).toBe(204);
     expect((await app.inject({ method: 'GET', url: '/api/v1beta/groups/team' })).statusCode).toBe(404);
     expect((await app.inject({ method: 'DELETE', url: '/api/v1beta/groups/default' })).statusCode).toBe(400);
+  });
+
+  it('the implicit default group has no created_at, so it does not change between requests', async () => {
+    const defaultGroup = async () => ((await app.inject({ method: 'GET', url: '/api/v1beta/groups' })).json().groups as Array<Record<string, unknown>>).find((g) => g.name === 'default');
+    const first = await defaultGroup();
+    expect(first).toEqual({ name: 'default', registered_clients: [], workloads: [] });
+    expect(await defaultGroup()).toEqual(first);
+    expect((await app.inject({ method: 'GET', url: '/api/v1beta/groups/default' })).json()).toEqual(first);
+  });
+
+  it('a missing group is a not_found that says how to list groups, and a duplicate says how to remove it', async () => {
+    const missing = await app.inject({ method: 'DELETE', url: '/api/v1beta/groups/nope' });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().message).toContain('thv group list');
+    expect(missing.json().message).not.toContain('group create');
+    await app.inject({ method: 'POST', url: '/api/v1beta/groups', payload: { name: 'dev' } });
+    const duplicate = await app.inject({ method: 'POST', url: '/api/v1beta/groups', payload: { name: 'dev' } });
+    expect(duplicate.json()).toMatchObject({ code: 'already_exists', message: expect.stringContaining('thv group rm dev') });
+  });
+
+  it('refusing to remove the default group with its workloads removes none of them', async () => {
+    const created = await app.inject({ method: 'POST', url: '/api/v1beta/workloads', payload: { name: 'keep', command: ['node', STDIO_FIXTURE], env_vars: { FIXTURE_PID_FILE: pidFile } } });
+    expect(created.statusCode).toBe(201);
+    // Through the service: this test app does not coerce the query string's "true".
+    const groups = new GroupService(createWorkloadManager({ paths: resolvePaths(home.env), env: { ...process.env, ...home.env }, interactive: false }));
+    await expect(groups.remove('default', { withWorkloads: true })).rejects.toMatchObject({ code: 'bad_request' });
+    expect((await app.inject({ method: 'GET', url: '/api/v1beta/workloads/keep/status' })).json()).toMatchObject({ status: 'running' });
   });
 });

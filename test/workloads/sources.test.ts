@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { resolveSource } from '../../src/workloads/sources.js';
 import { RegistryAuthRequiredError, notFound } from '../../src/core/errors.js';
 import type { CatalogServer } from '../../src/registry/types.js';
@@ -79,5 +79,19 @@ describe('a local command', () => {
       code: 'runtime_unavailable',
       message: 'command "no-such-program-xyz" was not found on PATH',
     });
+  });
+
+  it('given by a path that does not exist (absolute or relative to cwd) is refused', async () => {
+    await expect(resolveSource(undefined, ['/nonexistent/cmd'], { env, getServer })).rejects.toMatchObject({ code: 'runtime_unavailable', message: expect.stringContaining('/nonexistent/cmd') });
+    await expect(resolveSource(undefined, ['./bin/thv.js'], { env, getServer, cwd: '/' })).rejects.toMatchObject({ code: 'runtime_unavailable' });
+    const found = await resolveSource(undefined, [`./${basename(process.execPath)}`], { env, getServer, cwd: dirname(process.execPath) });
+    expect(found.source.kind).toBe('command');
+  });
+
+  it('accepts every --transport: a local server always speaks stdio, the flag only picks the printed endpoint', async () => {
+    for (const transport of ['stdio', 'sse', 'streamable-http'] as const) {
+      expect((await resolveSource(undefined, ['node', 'server.js'], { env, getServer }, transport)).transport).toBe('stdio');
+      expect((await resolveSource('io.example/npm-server', [], { env: process.env, getServer }, transport)).transport).toBe('stdio');
+    }
   });
 });

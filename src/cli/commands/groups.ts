@@ -30,7 +30,7 @@ export function registerGroupCommands(program: Command, ctx: CliContext): void {
       const service = await groups();
       const list = await failedTo('list groups', () => service.list());
       if (opts.format === 'json') ctx.out(renderJson(list));
-      else ctx.out(renderTable(['NAME', 'WORKLOADS', 'CREATED'], list.map((g) => [g.name, String(g.workloads.length), g.created_at]), ctx.columns));
+      else ctx.out(renderTable(['NAME', 'WORKLOADS', 'CREATED'], list.map((g) => [g.name, String(g.workloads.length), g.created_at ?? '-']), ctx.columns));
     });
 
   group
