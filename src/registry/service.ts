@@ -95,14 +95,14 @@ export class RegistryService {
     return { summaries: allServers(await provider.fetchCatalog()).map(summarize), source: provider.source };
   }
 
-  async getServer(name: string, opts: { refresh?: boolean } = {}): Promise<{ server: CatalogServer; stale?: StaleMarker }> {
+  async getServer(name: string, opts: { refresh?: boolean } = {}): Promise<{ server: CatalogServer; source: string; stale?: StaleMarker }> {
     const listing = await this.list(opts);
-    return { server: findServer(listing.catalog, name), ...(listing.stale ? { stale: listing.stale } : {}) };
+    return { server: findServer(listing.catalog, name), source: listing.source, ...(listing.stale ? { stale: listing.stale } : {}) };
   }
 
-  async search(query: string, opts: { refresh?: boolean } = {}): Promise<{ servers: CatalogServer[]; stale?: StaleMarker }> {
+  async search(query: string, opts: { refresh?: boolean } = {}): Promise<{ servers: CatalogServer[]; source: string; stale?: StaleMarker }> {
     const listing = await this.list(opts);
-    return { servers: searchServers(listing.catalog, query), ...(listing.stale ? { stale: listing.stale } : {}) };
+    return { servers: searchServers(listing.catalog, query), source: listing.source, ...(listing.stale ? { stale: listing.stale } : {}) };
   }
 
   async info(): Promise<RegistryInfo> {

@@ -49,7 +49,7 @@ export function registerRegistryCommands(program: Command, ctx: CliContext): voi
         const format = checkFormat(opts.format);
         const { registry: service, done } = await cliRegistryService(ctx);
         const result = await service.getServer(name, { refresh: Boolean(opts.refresh) }).finally(done);
-        warnIfStale(ctx, (await service.info()).source, result.stale);
+        warnIfStale(ctx, result.source, result.stale);
         ctx.out(format === 'json' ? renderJson(result.server) : renderServerDetails(result.server));
       }),
     );
@@ -87,7 +87,7 @@ export function registerSearchCommand(program: Command, ctx: CliContext): void {
         const format = checkFormat(opts.format);
         const { registry: service, done } = await cliRegistryService(ctx);
         const result = await service.search(query, { refresh: Boolean(opts.refresh) }).finally(done);
-        warnIfStale(ctx, (await service.info()).source, result.stale);
+        warnIfStale(ctx, result.source, result.stale);
         if (format === 'json') ctx.out(renderJson(result.servers));
         else if (result.servers.length === 0) ctx.err(`No servers match \`${query}\`.\n`);
         else ctx.out(renderServerTable(result.servers.map(summarize), ctx.columns));
