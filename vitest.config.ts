@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The checks against reference data outside the repo run separately: `npm run test:compat`.
+    exclude: [...configDefaults.exclude, 'test/compat/**'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // The e2e suites spawn the CLI and real servers; two cores do not gain from more forks.

@@ -1,8 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SHARED_REGISTRY } from '../fixtures/shared-data.js';
+import { join } from 'node:path';
 import { startTestApi, type TestApi } from './helpers.js';
 
-const DATA = SHARED_REGISTRY;
+/** Team-written registry files (test/fixtures/registry/). */
+const DATA = join(import.meta.dirname, '../fixtures/registry');
 const R = '/api/v1beta/registry';
 
 interface Info {
@@ -92,22 +93,22 @@ describe('registry routes on the embedded catalog', () => {
 
 describe('PUT /registry/default', () => {
   it('points the registry at a local file, and an empty body resets it to the embedded catalog', async () => {
-    const set = await api.send(`${R}/default`, { method: 'PUT', body: { local_path: `${DATA}/upstream-registry-example.json` } });
+    const set = await api.send(`${R}/default`, { method: 'PUT', body: { local_path: `${DATA}/example-registry.json` } });
     expect(set.status).toBe(200);
-    expect(set.json).toMatchObject({ type: 'file', source: expect.stringContaining('upstream-registry-example.json') });
+    expect(set.json).toMatchObject({ type: 'file', source: expect.stringContaining('example-registry.json') });
     const servers = (await api.send(`${R}/default/servers`)).json as { servers: unknown[] };
-    expect(servers.servers).toHaveLength(12);
+    expect(servers.servers).toHaveLength(4);
 
     const reset = await api.send(`${R}/default`, { method: 'PUT' });
     expect(reset.status).toBe(200);
     expect(reset.json).toMatchObject({ type: 'embedded', auth_status: 'none', auth_type: '' });
     const after = (await api.send(`${R}/default/servers`)).json as { servers: unknown[] };
-    expect(after.servers.length).toBeGreaterThan(12);
+    expect(after.servers.length).toBeGreaterThan(4);
   });
 
   it('an empty JSON object and an empty body sent as JSON also reset', async () => {
     for (const options of [{ body: {} }, { headers: { 'content-type': 'application/json' }, rawBody: '' }]) {
-      await api.send(`${R}/default`, { method: 'PUT', body: { local_path: `${DATA}/upstream-registry-example.json` } });
+      await api.send(`${R}/default`, { method: 'PUT', body: { local_path: `${DATA}/example-registry.json` } });
       const res = await api.send(`${R}/default`, { method: 'PUT', ...options });
       expect(res.status).toBe(200);
       expect(res.json).toMatchObject({ type: 'embedded' });
@@ -115,7 +116,7 @@ describe('PUT /registry/default', () => {
   });
 
   it('a legacy-format file is refused with 502 registry_legacy_format and the convert hint', async () => {
-    const res = await api.send(`${R}/default`, { method: 'PUT', body: { local_path: `${DATA}/toolhive-legacy-registry.json` } });
+    const res = await api.send(`${R}/default`, { method: 'PUT', body: { local_path: `${DATA}/legacy-registry.json` } });
     expect(res.status).toBe(502);
     expect(res.json).toMatchObject({ code: 'registry_legacy_format', message: expect.stringContaining('thv registry convert') });
     expect((await api.send(R)).json).toMatchObject({ registries: [{ type: 'embedded' }] });

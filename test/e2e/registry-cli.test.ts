@@ -2,10 +2,10 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { readFile, readdir, stat, utimes, writeFile, copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeTempHome, runThv, type TempHome } from '../fixtures/cli.js';
-import { SHARED_REGISTRY } from '../fixtures/shared-data.js';
 import { makeServers, startRegistryServer, type RegistryServer } from '../fixtures/registry-server.js';
 
-const SHARED = SHARED_REGISTRY;
+/** Team-written registry files; ToolHive's own are run through the CLI by test/compat/cli.test.ts. */
+const FIXTURES = join(import.meta.dirname, '../fixtures/registry');
 const AUTH_MESSAGE =
   'Error: failed to list servers: registry authentication required: Run `thv registry login` to authenticate.';
 
@@ -184,7 +184,7 @@ describe('an MCP Registry API registry with several pages', () => {
 describe('registry files', () => {
   it('a legacy-format file is refused with the convert hint, and lists after convert --in-place', async () => {
     const file = join(home.root, 'legacy.json');
-    await copyFile(join(SHARED, 'toolhive-legacy-registry.json'), file);
+    await copyFile(join(FIXTURES, 'legacy-registry.json'), file);
     const set = await runThv(['config', 'set-registry', file], home);
     expect(set.code).not.toBe(0);
     expect(set.stderr).toContain(`Run \`thv registry convert --in ${file} --in-place\``);
@@ -194,7 +194,7 @@ describe('registry files', () => {
     expect((await runThv(['config', 'set-registry', file], home)).code).toBe(0);
     const list = await runThv(['registry', 'list', '--format', 'json'], home);
     expect(list.code).toBe(0);
-    expect(JSON.parse(list.stdout)).toHaveLength(102);
+    expect(JSON.parse(list.stdout)).toHaveLength(6);
   });
 
   it('a file whose JSON is malformed gives a clear error without a stack trace', async () => {
@@ -217,7 +217,7 @@ describe('set-registry checks what it is given before storing it', () => {
     expect(missing.code).toBe(4);
     expect(missing.stderr).toContain('Give the path of a registry JSON file, or a registry URL.');
 
-    const legacy = JSON.parse(await readFile(join(SHARED, 'toolhive-legacy-registry.json'), 'utf8')) as unknown;
+    const legacy = JSON.parse(await readFile(join(FIXTURES, 'legacy-registry.json'), 'utf8')) as unknown;
     const server = await startRegistryServer({ servers: [], document: legacy });
     try {
       const notThere = await runThv(['config', 'set-registry', `${server.url}/missing.json`, '--allow-private-ip'], home);
@@ -236,7 +236,7 @@ describe('set-registry checks what it is given before storing it', () => {
 describe('config', () => {
   it('a corrupt config file is reported with its path and never overwritten', async () => {
     const configFile = join(home.root, 'config/toolhive/config.yaml');
-    await runThv(['config', 'set-registry', join(SHARED, 'upstream-registry-example.json')], home);
+    await runThv(['config', 'set-registry', join(FIXTURES, 'example-registry.json')], home);
     await writeFile(configFile, 'registry_url: [unclosed\n');
     const list = await runThv(['registry', 'list'], home);
     expect(list.code).toBe(1);
@@ -257,11 +257,11 @@ describe('config', () => {
   });
 
   it('get-registry, set-registry to a file, and unset-registry round trip; config is 0600', async () => {
-    const file = join(SHARED, 'upstream-registry-example.json');
+    const file = join(FIXTURES, 'example-registry.json');
     expect((await runThv(['config', 'set-registry', file], home)).code).toBe(0);
     expect((await runThv(['config', 'get-registry'], home)).stdout).toBe(`Registry: ${file} (file)\n`);
     const list = await runThv(['registry', 'list', '--format', 'json'], home);
-    expect(JSON.parse(list.stdout)).toHaveLength(12);
+    expect(JSON.parse(list.stdout)).toHaveLength(6);
     expect((await stat(join(home.root, 'config/toolhive/config.yaml'))).mode & 0o777).toBe(0o600);
     expect((await runThv(['config', 'unset-registry'], home)).code).toBe(0);
     expect((await runThv(['config', 'get-registry'], home)).stdout).toBe('Registry: embedded catalog (embedded)\n');

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { RegistryService } from '../../src/registry/service.js';
 import { resolvePaths } from '../../src/core/paths.js';
 import { makeTempHome, type TempHome } from '../fixtures/cli.js';
-import { SHARED_REGISTRY } from '../fixtures/shared-data.js';
 import { makeServers, startRegistryServer, type RegistryServer } from '../fixtures/registry-server.js';
 
 let home: TempHome;
@@ -42,7 +41,7 @@ describe('registry settings', () => {
   it('a local file never carries registry authentication', async () => {
     const s = service();
     await s.configStore.update(() => ({ registry_api_url: registry.url, allow_private_registry_ip: true, registry_auth: OAUTH }));
-    await s.setRegistry({ location: join(SHARED_REGISTRY, 'upstream-registry-example.json') });
+    await s.setRegistry({ location: join(import.meta.dirname, '../fixtures/registry/example-registry.json') });
     expect((await s.configStore.load()).registry_auth).toBeUndefined();
   });
 });
