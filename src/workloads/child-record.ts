@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Paths } from '../core/paths.js';
 import { readFileIfExists, writeJsonAtomic } from '../core/files.js';
-import { groupAlive, hasProcFs, processGroupOf, processStartTime } from './process-group.js';
+import { groupAlive, hasProcFs, processGroupOf, processStartTime } from '../core/processes.js';
 
 /**
  * What a supervisor records about its MCP server process, so that reconciliation can stop the

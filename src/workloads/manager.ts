@@ -19,8 +19,10 @@ import { defaultSupervisorEntry, launchSupervisor } from './launcher.js';
 import { startupGraceMs } from './startup-window.js';
 import { startSupervisor, type RunningSupervisor, type SupervisorSecrets } from './supervisor.js';
 import { ChildRecordStore, isRecordedGroupRunning } from './child-record.js';
-import { groupAlive, killGroup, waitForGroupGone } from './process-group.js';
-import { LIVE_STATUSES, LOGIN_REQUIRED_CONTEXT, NAME_PATTERN, workloadUrl, type RemoteAuthConfig, type RunConfig, type StatusFile, type WorkloadInfo, type WorkloadStatus } from './types.js';
+import { groupAlive, killGroup, waitForGroupGone } from '../core/processes.js';
+import type { RuntimeKind } from '../runtimes/types.js';
+import type { PermissionProfile } from '../isolation/profile.js';
+import { DEFAULT_RUNTIME, LIVE_STATUSES, LOGIN_REQUIRED_CONTEXT, NAME_PATTERN, workloadUrl, type RemoteAuthConfig, type RunConfig, type StatusFile, type WorkloadInfo, type WorkloadStatus } from './types.js';
 
 export interface RemoteAuthInput {
   enabled?: boolean;
@@ -56,6 +58,10 @@ export interface RunRequest {
   headers?: string[];
   remoteAuth?: RemoteAuthInput;
   cwd?: string;
+  /** How a local server is started (default: DEFAULT_RUNTIME). */
+  runtime?: RuntimeKind;
+  /** The resolved permission profile for an isolating runtime. */
+  permissionProfile?: PermissionProfile;
 }
 
 export interface WorkloadManagerDeps {
@@ -145,6 +151,8 @@ export class WorkloadManager {
       ...(remoteAuth ? { remote_auth: remoteAuth } : {}),
       created_at: new Date(this.clock.now()).toISOString(),
       ...(req.cwd ? { cwd: req.cwd } : {}),
+      runtime: req.runtime ?? DEFAULT_RUNTIME,
+      ...(req.permissionProfile ? { permission_profile: req.permissionProfile } : {}),
     };
     const given = new Set([...Object.keys(config.env), ...secrets.map((s) => s.target)]);
     for (const v of resolved.requiredEnv ?? []) {

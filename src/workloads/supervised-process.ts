@@ -1,8 +1,7 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
-import { ThvError } from '../core/errors.js';
-import { killGroup, waitForGroupGone } from './process-group.js';
+import { ProcessRuntime } from '../runtimes/process.js';
+import type { LaunchSpec, Runtime, ServerInstance } from '../runtimes/types.js';
 
 /** How crashed children are restarted: exponential backoff, reset once a child has stayed up. */
 export interface RestartPolicy {
@@ -31,16 +30,17 @@ export interface ExitInfo {
 }
 
 export interface SupervisedProcessOptions {
-  command: string;
-  args: string[];
-  env: Record<string, string>;
-  cwd?: string;
+  /** What to start; launched again by the restart policy after a crash. */
+  spec: LaunchSpec;
+  /** How to start it (default: a host process). */
+  runtime?: Runtime;
   clock?: Clock;
   policy?: RestartPolicy;
   /** Grace period between SIGTERM and SIGKILL on stop. */
   stopGraceMs?: number;
   onStdout(chunk: string): void;
-  onStart(pid: number, restarts: number): void;
+  /** `pid`: the host pid of the instance's group leader, where the runtime has one. */
+  onStart(pid: number | undefined, restarts: number): void;
   onExit(info: ExitInfo): void;
   onGiveUp(info: ExitInfo): void;
 }
@@ -57,11 +57,11 @@ export function exitReason(code: number | null, signal: NodeJS.Signals | null): 
 }
 
 /**
- * One child process, spawned without a shell as the leader of its own process group (so stop and
- * crash clean-up reach its whole tree), restarted with backoff when it exits on its own.
+ * One server instance at a time, started through a Runtime (docs/architecture.md, "The Runtime
+ * seam"), restarted with backoff when it exits on its own.
  */
 export class SupervisedProcess {
-  private child: ChildProcessWithoutNullStreams | undefined;
+  private child: ServerInstance | undefined;
   private stopping = false;
   private startedAt = 0;
   private crashes = 0;
@@ -72,56 +72,44 @@ export class SupervisedProcess {
   private onEarlyExit: ((code: number | null, signal: NodeJS.Signals | null) => void) | undefined;
   private readonly clock: Clock;
   private readonly policy: RestartPolicy;
+  private readonly runtime: Runtime;
 
   constructor(private readonly options: SupervisedProcessOptions) {
     this.clock = options.clock ?? systemClock;
     this.policy = options.policy ?? DEFAULT_RESTART_POLICY;
+    this.runtime = options.runtime ?? new ProcessRuntime();
   }
 
   get pid(): number | undefined {
     return this.child?.pid;
   }
 
-  /** Starts the child; rejects when it cannot be started at all (e.g. the program does not exist). */
-  start(): Promise<number> {
-    const { command, args, env, cwd } = this.options;
-    const child = spawn(command, args, { env, cwd, detached: true, stdio: ['pipe', 'pipe', 'inherit'], shell: false, windowsHide: true });
-    this.child = child as unknown as ChildProcessWithoutNullStreams;
+  /** Starts an instance; rejects when it cannot be started at all (e.g. the program does not exist). */
+  async start(): Promise<number | undefined> {
     let markExited: () => void = () => undefined;
     this.exited = new Promise((resolve) => (markExited = resolve));
-    return new Promise((resolve, reject) => {
-      let started = false;
-      child.once('spawn', () => {
-        started = true;
-        this.startedAt = this.clock.now();
-        child.stdout!.setEncoding('utf8').on('data', (d: string) => this.options.onStdout(d));
-        // A child that dies while we write must not crash the supervisor with EPIPE.
-        child.stdin!.on('error', () => undefined);
-        this.options.onStart(child.pid!, this.restarts);
-        resolve(child.pid!);
-      });
-      child.once('error', (err: NodeJS.ErrnoException) => {
-        if (started) return;
-        markExited();
-        this.child = undefined;
-        reject(
-          err.code === 'ENOENT'
-            ? new ThvError('runtime_unavailable', `command "${command}" was not found`, { cause: err, hint: 'Check the command, or install it and make sure it is on PATH.' })
-            : new ThvError('workload_failed', `failed to start "${command}": ${err.message}`, { cause: err }),
-        );
-      });
-      child.once('exit', (code, signal) => {
-        if (!started) return;
-        killGroup(child.pid!, 'SIGKILL');
-        this.child = undefined;
-        markExited();
-        if (this.stopping) return;
-        const early = this.onEarlyExit;
-        this.onEarlyExit = undefined;
-        if (early) early(code, signal);
-        else void this.crashed(code, signal);
-      });
+    let instance: ServerInstance;
+    try {
+      instance = await this.runtime.launch(this.options.spec);
+    } catch (err) {
+      markExited();
+      this.child = undefined;
+      throw err;
+    }
+    this.child = instance;
+    this.startedAt = this.clock.now();
+    instance.stdout?.setEncoding('utf8').on('data', (d: string) => this.options.onStdout(d));
+    void instance.exited.then(({ code, signal }) => {
+      this.child = undefined;
+      markExited();
+      if (this.stopping) return;
+      const early = this.onEarlyExit;
+      this.onEarlyExit = undefined;
+      if (early) early(code, signal);
+      else void this.crashed(code, signal);
     });
+    this.options.onStart(instance.pid, this.restarts);
+    return instance.pid;
   }
 
   /**
@@ -129,7 +117,7 @@ export class SupervisedProcess {
    * that exits sooner is not restarted — a server that cannot start (a missing key, a bad flag)
    * would only fail again — and the promise rejects with an EarlyExitError.
    */
-  async startWithin(graceMs: number): Promise<number> {
+  async startWithin(graceMs: number): Promise<number | undefined> {
     const pid = await this.start();
     if (graceMs <= 0) return pid;
     const exitedEarly = new AbortController();
@@ -149,7 +137,7 @@ export class SupervisedProcess {
   }
 
   write(line: string): void {
-    this.child?.stdin.write(`${line}\n`);
+    this.child?.stdin?.write(`${line}\n`);
   }
 
   private async crashed(code: number | null, signal: NodeJS.Signals | null): Promise<void> {
@@ -185,29 +173,27 @@ export class SupervisedProcess {
     }
   }
 
-  /** SIGTERM to the whole group, SIGKILL after the grace period; resolves when the group is gone. */
+  /** A polite stop (SIGTERM to the group), the last resort after the grace period; resolves when the instance is gone. */
   async stop(): Promise<void> {
     this.stopping = true;
     this.backoff.abort();
     const child = this.child;
-    if (child?.pid) {
-      const pid = child.pid;
-      child.stdin.end();
-      killGroup(pid, 'SIGTERM');
+    if (child) {
+      child.stdin?.end();
+      child.terminate();
       const grace = new AbortController();
       const timedOut = await Promise.race([
         this.exited.then(() => false),
         this.clock.sleep(this.options.stopGraceMs ?? 5_000, grace.signal).then(() => true, () => false),
       ]);
       grace.abort();
-      if (timedOut) killGroup(pid, 'SIGKILL');
+      if (timedOut) child.kill();
       await this.exited;
-      await waitForGroupGone(pid);
     }
   }
 
   /** Synchronous last resort for process exit handlers. */
   killNow(): void {
-    if (this.child?.pid) killGroup(this.child.pid, 'SIGKILL');
+    this.child?.kill();
   }
 }

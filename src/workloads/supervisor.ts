@@ -16,6 +16,9 @@ import { lastOutputLines, markOutput, startupGraceMs } from './startup-window.js
 import { childEnvironment } from './child-env.js';
 import { ChildRecordStore, childRecord } from './child-record.js';
 import { createRemoteCredentials } from './remote-credentials.js';
+import { defaultRuntimes, type RuntimeRegistry } from '../runtimes/index.js';
+import type { LaunchSpec, Runtime } from '../runtimes/types.js';
+import { NONE_PROFILE } from '../isolation/profile.js';
 import { workloadUrl, type RunConfig, type WorkloadStatus } from './types.js';
 
 /** Handed to the supervisor by whoever starts it (on stdin for a detached one); never stored. */
@@ -42,6 +45,8 @@ export interface SupervisorDeps {
   startupGraceMs?: number;
   /** This process's id as recorded in the status file. */
   pid?: number;
+  /** Where the runtime named by the run config comes from (default: this process's registry). */
+  runtimes?: RuntimeRegistry;
 }
 
 export interface RunningSupervisor {
@@ -145,11 +150,16 @@ export async function startSupervisor(name: string, deps: SupervisorDeps): Promi
       if (credentials?.start) startCredentials = () => credentials.start!();
       log.info({ workload: name, url: workloadUrl(config, port) }, 'proxying the remote MCP server');
     } else {
-      const started = startStdio(name, config, { ...deps, pid }, clock, setStatus, (context) => void stop(context, 'error'));
+      const spec = launchSpec(config, childEnvironment(deps.env, config.env, deps.secrets.env));
+      const runtime = await (deps.runtimes ?? defaultRuntimes()).get(config.runtime);
+      stopChild = () => runtime.dispose();
+      await prepareRuntime(runtime, spec, log);
+      const started = startStdio(name, config, spec, runtime, { ...deps, pid }, clock, setStatus, (context) => void stop(context, 'error'));
       const { bridge, child } = started;
       stopChild = async () => {
         bridge.closeAll();
         await child.stop();
+        await runtime.dispose().catch((err: Error) => log.warn({ err: err.message }, 'could not clean up after the MCP server'));
         await new ChildRecordStore(deps.paths).remove(name, pid).catch((err: Error) => log.warn({ err: err.message }, 'could not remove the child record'));
       };
       killChildNow = () => child.killNow();
@@ -182,16 +192,38 @@ export async function startSupervisor(name: string, deps: SupervisorDeps): Promi
   return { url: workloadUrl(config, port), port, done, stop };
 }
 
+/** What the runtime starts for a stdio run config. */
+function launchSpec(config: RunConfig, env: Record<string, string>): LaunchSpec {
+  if (!config.command) throw new Error(`run config of ${config.name} has neither a command nor a remote URL`);
+  return {
+    workload: config.name,
+    command: config.command,
+    args: config.args,
+    env,
+    ...(config.cwd ? { cwd: config.cwd } : {}),
+    transport: 'stdio',
+    profile: config.permission_profile ?? NONE_PROFILE,
+  };
+}
+
+/** Refuses a runtime that cannot work here, then lets it prepare (install, pull…) once. */
+async function prepareRuntime(runtime: Runtime, spec: LaunchSpec, log: Logger): Promise<void> {
+  const missing = await runtime.unavailable();
+  if (missing) throw new ThvError('runtime_unavailable', missing.reason, { hint: missing.hint });
+  await runtime.prepare(spec, (line) => log.info({ workload: spec.workload }, line));
+}
+
 function startStdio(
   name: string,
   config: RunConfig,
+  spec: LaunchSpec,
+  runtime: Runtime,
   deps: SupervisorDeps,
   clock: Clock,
   setStatus: (status: WorkloadStatus, context?: string) => Promise<unknown>,
   giveUp: (context: string) => void,
-): { bridge: StdioBridge; child: SupervisedProcess; ready: Promise<number> } {
+): { bridge: StdioBridge; child: SupervisedProcess; ready: Promise<number | undefined> } {
   const { log } = deps;
-  if (!config.command) throw new Error(`run config of ${name} has neither a command nor a remote URL`);
   let lastCrash = '';
   let crashCount = 0;
   // eslint-disable-next-line prefer-const -- the bridge and the child refer to each other
@@ -203,16 +235,17 @@ function startStdio(
   const children = new ChildRecordStore(deps.paths);
   let recorded: Promise<void> = Promise.resolve();
   child = new SupervisedProcess({
-    command: config.command,
-    args: config.args,
-    env: childEnvironment(deps.env, config.env, deps.secrets.env),
+    spec,
+    runtime,
     clock,
     ...(deps.policy ? { policy: deps.policy } : {}),
     ...(deps.stopGraceMs !== undefined ? { stopGraceMs: deps.stopGraceMs } : {}),
     onStdout: (chunk) => bridge.receiveStdout(chunk),
     onStart: (childPid, restarts) => {
       log.info({ workload: name, pid: childPid, restarts }, 'MCP server process started');
-      recorded = children.write(name, childRecord(deps.pid ?? process.pid, childPid)).catch((err: Error) => log.error({ err: err.message }, 'could not record the MCP server process'));
+      if (childPid !== undefined) {
+        recorded = children.write(name, childRecord(deps.pid ?? process.pid, childPid)).catch((err: Error) => log.error({ err: err.message }, 'could not record the MCP server process'));
+      }
       bridge.childStarted();
       if (restarts > 0) void setStatus('running', `restarted after a crash (${crashCount} so far); last: ${lastCrash}`);
     },

@@ -1,3 +1,6 @@
+import type { PermissionProfile } from '../isolation/profile.js';
+import { RUNTIME_KINDS, type RuntimeKind } from '../runtimes/types.js';
+
 /** SPEC §5 statuses. */
 export const WORKLOAD_STATUSES = [
   'starting',
@@ -37,6 +40,9 @@ export interface StatusFile {
   updated_at: string;
   process_id: number;
 }
+
+/** The runtime of a run config that names none (written before runtimes existed). */
+export const DEFAULT_RUNTIME: RuntimeKind = 'none';
 
 export const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
 
@@ -96,6 +102,10 @@ export interface RunConfig {
   created_at: string;
   /** Where a local command was started from, so relative paths keep working on restart. */
   cwd?: string;
+  /** How the server is started (docs/architecture.md, "The Runtime seam"); 'none': a host process. */
+  runtime: RuntimeKind;
+  /** The resolved permission profile the runtime enforces; absent: the built-in `none`. */
+  permission_profile?: PermissionProfile;
 }
 
 /**
@@ -127,6 +137,8 @@ export function parseRunConfig(raw: unknown): { config: RunConfig } | { path: st
     return fail('secrets', 'expected [{name, target}]');
   }
   if (raw.remote_auth !== undefined && !isObject(raw.remote_auth)) return fail('remote_auth', 'expected an object');
+  if (raw.runtime !== undefined && !RUNTIME_KINDS.includes(raw.runtime as RuntimeKind)) return fail('runtime', `expected ${RUNTIME_KINDS.join(', ')}`);
+  if (raw.permission_profile !== undefined && !isObject(raw.permission_profile)) return fail('permission_profile', 'expected an object');
   const config = {
     ...raw,
     args: raw.args ?? [],
@@ -135,6 +147,7 @@ export function parseRunConfig(raw: unknown): { config: RunConfig } | { path: st
     env: raw.env ?? {},
     secrets: raw.secrets ?? [],
     headers: raw.headers ?? {},
+    runtime: raw.runtime ?? DEFAULT_RUNTIME,
     ...(raw.remote_auth ? { remote_auth: { ...(raw.remote_auth as object), enabled: (raw.remote_auth as Record<string, unknown>).enabled === true } } : {}),
   } as unknown as RunConfig;
   return { config };

@@ -37,6 +37,7 @@ export async function writeTestWorkload(config: Partial<RunConfig> & Pick<RunCon
     secrets: [],
     headers: {},
     created_at: new Date().toISOString(),
+    runtime: 'none',
     ...(config.remote_url ? {} : { command: process.execPath, args: [STDIO_FIXTURE] }),
     ...config,
   };

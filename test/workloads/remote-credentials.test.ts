@@ -30,6 +30,7 @@ const base: RunConfig = {
   secrets: [],
   headers: {},
   created_at: '2026-01-01T00:00:00.000Z',
+  runtime: 'none',
 };
 
 function deps(values: Record<string, string> = {}): RemoteCredentialsDeps {

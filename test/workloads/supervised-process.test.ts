@@ -2,23 +2,23 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EarlyExitError, SupervisedProcess, type ExitInfo } from '../../src/workloads/supervised-process.js';
 import { isThvError } from '../../src/core/errors.js';
 import { isAlive, waitFor } from './helpers.js';
+import { NONE_PROFILE } from '../../src/isolation/profile.js';
 
 const started: SupervisedProcess[] = [];
 afterEach(async () => {
   for (const p of started.splice(0)) await p.stop();
 });
 
-function supervise(args: string[], extra: Partial<ConstructorParameters<typeof SupervisedProcess>[0]> = {}) {
-  const events = { starts: [] as number[], exits: [] as ExitInfo[], gaveUp: undefined as ExitInfo | undefined, stdout: '' };
+function supervise(args: string[], extra: Partial<ConstructorParameters<typeof SupervisedProcess>[0]> & { command?: string } = {}) {
+  const events = { starts: [] as Array<number | undefined>, exits: [] as ExitInfo[], gaveUp: undefined as ExitInfo | undefined, stdout: '' };
+  const { command = process.execPath, ...options } = extra;
   const proc = new SupervisedProcess({
-    command: process.execPath,
-    args,
-    env: { PATH: process.env.PATH ?? '' },
+    spec: { workload: 'test', command, args, env: { PATH: process.env.PATH ?? '' }, transport: 'stdio', profile: NONE_PROFILE },
     onStdout: (c) => (events.stdout += c),
     onStart: (pid) => void events.starts.push(pid),
     onExit: (info) => void events.exits.push(info),
     onGiveUp: (info) => (events.gaveUp = info),
-    ...extra,
+    ...options,
   });
   started.push(proc);
   return { proc, events };
@@ -32,7 +32,7 @@ describe('a supervised process', () => {
       console.log(g.pid);
       setInterval(() => {}, 1000);`;
     const { proc, events } = supervise(['-e', script]);
-    const pid = await proc.start();
+    const pid = (await proc.start())!;
     const grandchild = await waitFor('the grandchild pid', () => Number(events.stdout.trim()) || undefined);
     expect(isAlive(pid)).toBe(true);
     expect(isAlive(grandchild)).toBe(true);
@@ -42,7 +42,7 @@ describe('a supervised process', () => {
 
   it('SIGKILLs a child that ignores SIGTERM after the grace period', async () => {
     const { proc, events } = supervise(['-e', "process.on('SIGTERM', () => {}); console.log('ready'); setInterval(() => {}, 1000)"], { stopGraceMs: 200 });
-    const pid = await proc.start();
+    const pid = (await proc.start())!;
     await waitFor('the child to be ready', () => events.stdout.includes('ready'));
     await proc.stop();
     expect(isAlive(pid)).toBe(false);
@@ -78,7 +78,7 @@ describe('a supervised process', () => {
     const { proc, events } = supervise(['-e', "process.stdin.on('data', () => process.exit(5)); setInterval(() => {}, 1000)"], {
       policy: { initialDelayMs: 1, maxDelayMs: 1, maxConsecutiveCrashes: 4, stableAfterMs: 60_000 },
     });
-    const pid = await proc.startWithin(200);
+    const pid = (await proc.startWithin(200))!;
     expect(isAlive(pid)).toBe(true);
     proc.write('crash');
     await waitFor('the restart', () => events.starts.length === 2);
