@@ -8,6 +8,7 @@ import { ThvError, type ErrorCode, ERROR_CODES } from '../core/errors.js';
 import type { ReadyMessage } from './supervisor-main.js';
 import type { SupervisorSecrets } from './supervisor.js';
 import { rotateLogIfLarge } from './log-rotation.js';
+import { scrubSecretEnv } from '../isolation/secret-env.js';
 
 /** dist/supervisor.js next to the bundle; from sources (tests), the built one at the repo root. */
 export function defaultSupervisorEntry(): string {
@@ -38,7 +39,9 @@ export async function launchSupervisor(options: LaunchOptions): Promise<{ url: s
   const child = spawn(process.execPath, [options.entry, options.name], {
     detached: true,
     stdio: ['pipe', logFd, logFd, 'pipe'],
-    env: options.env,
+    // Credentials never enter a supervisor's environment, which /proc/<pid>/environ shows for its
+    // whole life; what it needs of them travels on stdin (docs/isolation.md, "Secrets").
+    env: scrubSecretEnv(options.env),
     cwd: options.cwd,
     windowsHide: true,
   });

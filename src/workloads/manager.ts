@@ -220,6 +220,10 @@ export class WorkloadManager {
     await this.statuses.set(name, 'starting', '', { processId: 0 });
     try {
       const supervisorEnv = this.deps.supervisorEnv ?? this.deps.env;
+      // A remote OAuth workload stores refreshed tokens, so its supervisor needs the store's
+      // password: on stdin, never in its environment (docs/isolation.md, "Secrets").
+      const password = supervisorEnv.TOOLHIVE_SECRETS_PASSWORD;
+      if (config.remote_auth?.enabled && password) secrets.supervisorEnv = { TOOLHIVE_SECRETS_PASSWORD: password };
       const started = await launchSupervisor({
         name,
         entry: this.deps.supervisorEntry ?? defaultSupervisorEntry(),

@@ -9,6 +9,7 @@ import { ThvError } from '../core/errors.js';
 import { StatusStore } from './status-store.js';
 import { startLogRotation } from './log-rotation.js';
 import { startSupervisor, type SupervisorSecrets } from './supervisor.js';
+import { isSecretEnvName } from '../isolation/secret-env.js';
 
 export interface ReadyMessage {
   ok: boolean;
@@ -41,7 +42,7 @@ async function readSecrets(): Promise<SupervisorSecrets> {
   for await (const chunk of process.stdin) text += String(chunk);
   if (!text.trim()) return { env: {}, values: {} };
   const parsed = JSON.parse(text) as Partial<SupervisorSecrets>;
-  return { env: parsed.env ?? {}, values: parsed.values ?? {} };
+  return { env: parsed.env ?? {}, values: parsed.values ?? {}, supervisorEnv: parsed.supervisorEnv ?? {} };
 }
 
 const name = process.argv[2];
@@ -56,6 +57,9 @@ const log = createLogger({
 });
 setLogger(log);
 const paths = resolvePaths(process.env);
+// The launcher already leaves credentials out of this environment; a supervisor started some other
+// way drops them here too (docs/isolation.md, "Secrets").
+for (const key of Object.keys(process.env)) if (isSecretEnvName(key)) delete process.env[key];
 
 process.on('uncaughtException', (err) => {
   log.fatal({ err: err.message, stack: err.stack }, 'supervisor crashed');
@@ -67,7 +71,9 @@ process.on('SIGHUP', () => undefined);
 
 try {
   const secrets = await readSecrets();
-  const supervisor = await startSupervisor(name, { paths, env: process.env, log, secrets });
+  // What the supervisor needs of the credentials (handed over on stdin) lives in this object only.
+  const env = { ...process.env, ...secrets.supervisorEnv };
+  const supervisor = await startSupervisor(name, { paths, env, log, secrets });
   // stdout/stderr are the workload log (opened by the launcher); keep it from growing without bound.
   startLogRotation(join(paths.logsDir, `${name}.log`), { log });
   log.info({ workload: name, url: supervisor.url, pid: process.pid }, 'workload running');

@@ -27,6 +27,11 @@ export interface SupervisorSecrets {
   env: Record<string, string>;
   /** Values of secrets-store keys referenced by the run config (remote auth). */
   values: Record<string, string>;
+  /**
+   * Credential variables the supervisor itself needs (TOOLHIVE_SECRETS_PASSWORD for a remote OAuth
+   * workload that stores refreshed tokens); kept out of its process environment (docs/isolation.md).
+   */
+  supervisorEnv?: Record<string, string>;
 }
 
 export interface SupervisorDeps {

@@ -1,0 +1,349 @@
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { ThvError } from '../core/errors.js';
+import { killGroup, waitForGroupGone } from '../core/processes.js';
+import { EgressProxy, type EgressLogger, type Lookup } from '../isolation/egress-proxy.js';
+import { profileMounts, summariseProfile, type Mount } from '../isolation/profile.js';
+import { INIT_SCRIPT, PRELOAD_SCRIPT, SANDBOX_PROXY_PORT, SANDBOX_RUN_DIR, SANDBOX_UNDICI_DIR } from '../isolation/sandbox-scripts.js';
+import { installPackage, packageLaunch, type InstalledPackage } from './packages.js';
+import type { LaunchSpec, Runtime, ServerInstance } from './types.js';
+
+export interface SandboxOptions {
+  /** Folders that must never exist inside: thv's config, state, data and cache folders (the secrets store lives there). */
+  protectedDirs: string[];
+  /** Where npm/PyPI packages are installed (`$XDG_DATA_HOME/toolhive/packages`). */
+  packagesDir: string;
+  /** Per-workload run folders (egress socket, init script); under the data folder so they are protected too. */
+  runDir: string;
+  /** The user's home: never mounted unless the profile grants it. */
+  home?: string;
+  /** The environment for installs (npm/uv): the supervisor's own, already scrubbed of secrets. */
+  hostEnv: NodeJS.ProcessEnv;
+  log: EgressLogger;
+  isThvEndpoint?: (address: string, port: number) => boolean;
+  lookup?: Lookup;
+  /** The bwrap binary; found on PATH when not given. */
+  bwrap?: string;
+  /** The Node binary that runs the in-sandbox forwarder (this process's by default). */
+  node?: string;
+}
+
+interface Prepared {
+  runDir: string;
+  proxy: EgressProxy;
+  pkg?: InstalledPackage;
+}
+
+/**
+ * The 'sandbox' runtime (docs/isolation.md): each server instance runs under bubblewrap in a fresh
+ * root holding only /usr, the command's runtime and files, and what the permission profile grants;
+ * with its own user, pid, ipc, uts and network namespaces, no capabilities, and outbound traffic only
+ * through the workload's egress proxy.
+ */
+export class SandboxRuntime implements Runtime {
+  readonly kind = 'sandbox' as const;
+  private prepared = new Map<string, Prepared>();
+  private version: string | undefined;
+  private checked: Promise<{ reason: string; hint: string } | undefined> | undefined;
+
+  constructor(private readonly options: SandboxOptions) {}
+
+  private bwrap(): string | undefined {
+    if (this.options.bwrap) return this.options.bwrap;
+    for (const dir of (this.options.hostEnv.PATH ?? '/usr/bin:/bin').split(':')) {
+      if (dir && existsSync(join(dir, 'bwrap'))) return join(dir, 'bwrap');
+    }
+    return undefined;
+  }
+
+  unavailable(): Promise<{ reason: string; hint: string } | undefined> {
+    this.checked ??= (async () => {
+      const fallback = 'or run this server unconfined with --isolation none (not recommended)';
+      if (process.platform !== 'linux') {
+        return {
+          reason: `the sandbox runtime needs Linux with bubblewrap; this is ${process.platform === 'darwin' ? 'macOS' : process.platform}`,
+          hint: `Use --runtime container where a container engine is available, ${fallback}.`,
+        };
+      }
+      const bwrap = this.bwrap();
+      if (!bwrap) return { reason: 'bubblewrap (bwrap) is not installed', hint: `Install it (Debian/Ubuntu: sudo apt-get install bubblewrap; Fedora: sudo dnf install bubblewrap), ${fallback}.` };
+      const probe = await exec(bwrap, ['--unshare-all', '--die-with-parent', '--cap-drop', 'ALL', '--ro-bind', '/', '/', 'true']);
+      if (probe.code !== 0) {
+        return {
+          reason: `bubblewrap cannot create a sandbox here: ${probe.stderr.trim().split('\n')[0] || `exit code ${probe.code}`}`,
+          hint: `Unprivileged user namespaces are refused (on Ubuntu 24.04+: sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0, or an AppArmor profile allowing bwrap; in a container: allow user namespaces), ${fallback}.`,
+        };
+      }
+      this.version = (await exec(bwrap, ['--version'])).stdout.trim().replace(/^bubblewrap\s*/, '') || undefined;
+      return undefined;
+    })();
+    return this.checked;
+  }
+
+  async prepare(spec: LaunchSpec, onProgress: (line: string) => void): Promise<void> {
+    const problem = await this.unavailable();
+    if (problem) throw new ThvError('runtime_unavailable', problem.reason, { hint: problem.hint });
+    if (!spec.command) throw new ThvError('bad_request', `workload ${spec.workload} has no command to run in the sandbox`);
+    if (spec.profile.privileged) throw new ThvError('bad_request', 'a privileged permission profile cannot run in the sandbox', { hint: 'Remove "privileged" from the profile.' });
+    for (const mount of profileMounts(spec.profile)) this.checkMount(mount);
+    let pkg: InstalledPackage | undefined;
+    const launch = packageLaunch(spec.command, spec.args);
+    if (launch) pkg = await installPackage(launch, spec.command, this.options.packagesDir, hostEnvironment(this.options.hostEnv), onProgress);
+    const runDir = await this.makeRunDir(spec.workload);
+    await writeFile(join(runDir, 'init.mjs'), INIT_SCRIPT, { mode: 0o644 });
+    await writeFile(join(runDir, 'preload.cjs'), PRELOAD_SCRIPT, { mode: 0o644 });
+    const proxy = new EgressProxy({
+      profile: spec.profile,
+      log: this.options.log,
+      ...(this.options.lookup ? { lookup: this.options.lookup } : {}),
+      ...(this.options.isThvEndpoint ? { isThvEndpoint: this.options.isThvEndpoint } : {}),
+    });
+    await proxy.listen({ path: join(runDir, 'egress.sock') });
+    // Readable and connectable by the sandbox's user; the folder itself stays private on the host.
+    await chmod(join(runDir, 'egress.sock'), 0o666).catch(() => undefined);
+    await this.prepared.get(spec.workload)?.proxy.close();
+    this.prepared.set(spec.workload, { runDir, proxy, ...(pkg ? { pkg } : {}) });
+  }
+
+  /** A granted path must exist, and must not open thv's own folders (the secrets store, other workloads). */
+  private checkMount(mount: Mount): void {
+    if (!isAbsolute(mount.source)) throw new ThvError('bad_request', `the sandbox cannot mount ${mount.source}: only host paths are supported`, { hint: 'Use /host/path or /host/path:/path/inside.' });
+    if (!existsSync(mount.source)) throw new ThvError('bad_request', `the permission profile grants ${mount.source}, which does not exist`, { hint: `Create it first, or remove it from the profile's ${mount.writable ? 'write' : 'read'} list.` });
+    for (const dir of this.options.protectedDirs) {
+      if (within(real(mount.source), real(dir)) || within(mount.source, dir)) {
+        throw new ThvError('bad_request', `the permission profile grants ${mount.source}, which is inside thv's own folder ${dir}`, { hint: 'A server may never reach thv\'s secrets, configuration or other workloads; grant another folder.' });
+      }
+    }
+  }
+
+  private async makeRunDir(workload: string): Promise<string> {
+    let dir = join(this.options.runDir, workload);
+    // A unix socket path is limited to 107 bytes; fall back to a private temp folder.
+    if (Buffer.byteLength(join(dir, 'egress.sock')) > 100) dir = join(tmpdir(), `thv-sandbox-${process.getuid?.() ?? 0}`, workload);
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true, mode: 0o711 });
+    await chmod(dir, 0o711);
+    return dir;
+  }
+
+  /** The bwrap command line for one instance (no environment values: those go in bwrap's environment). */
+  buildArgs(spec: LaunchSpec): { args: string[]; env: Record<string, string> } {
+    const prepared = this.prepared.get(spec.workload);
+    if (!prepared) throw new Error(`sandbox for ${spec.workload} was not prepared`);
+    const node = real(this.options.node ?? process.execPath);
+    const args: string[] = ['--unshare-all', '--die-with-parent', '--new-session', '--cap-drop', 'ALL', '--hostname', 'thv-sandbox'];
+    const bound: Mount[] = [];
+    const roBind = (source: string, target = source) => {
+      if (bound.some((m) => m.target === target)) return;
+      args.push('--ro-bind', source, target);
+      bound.push({ source, target, writable: false });
+    };
+    // The system: /usr and the merged-/usr links (or the directories on older layouts).
+    roBind('/usr');
+    for (const link of ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32']) {
+      if (!existsSync(link)) continue;
+      if (lstatSync(link).isSymbolicLink()) args.push('--symlink', readlinkSync(link), link);
+      else roBind(link);
+    }
+    // Only what programs need from /etc to start and verify TLS; no DNS configuration: names are
+    // resolved by the egress proxy.
+    for (const file of ['/etc/ssl', '/etc/ca-certificates', '/etc/pki', '/etc/alternatives', '/etc/localtime', '/etc/passwd', '/etc/group', '/etc/nsswitch.conf', '/etc/ld.so.cache']) {
+      if (existsSync(file)) roBind(file);
+    }
+    args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp');
+    // The Node that runs the forwarder (and most servers), when it lives outside /usr.
+    roBind(runtimePrefix(node));
+    const env = this.sandboxEnv(spec);
+    let command = spec.command!;
+    let commandArgs = spec.args;
+    if (prepared.pkg) {
+      roBind(prepared.pkg.root);
+      for (const dir of prepared.pkg.extraReadOnly) roBind(dir);
+      command = prepared.pkg.command;
+      commandArgs = prepared.pkg.args;
+    } else {
+      const resolved = resolveCommand(command, spec.cwd, spec.env.PATH ?? this.options.hostEnv.PATH ?? '');
+      if (resolved && !resolved.startsWith('/usr/')) roBind(runtimePrefix(resolved));
+      // The server's own files: the project folder of each script argument, read-only (docs/isolation.md).
+      for (const file of scriptArguments(resolved ? [resolved, ...commandArgs] : commandArgs, spec.cwd)) {
+        roBind(projectFolder(file, this.options.home));
+      }
+    }
+    // What the profile grants, in order; a write mount of the same path wins.
+    for (const mount of profileMounts(spec.profile)) {
+      args.push(mount.writable ? '--bind' : '--ro-bind', mount.source, mount.target);
+      bound.push(mount);
+    }
+    // thv's own folders never exist inside, even when a granted folder contains them (a home folder).
+    for (const dir of this.options.protectedDirs) {
+      for (const mount of bound) {
+        if (dir !== mount.source && within(dir, mount.source) && existsSync(dir)) args.push('--tmpfs', join(mount.target, relative(mount.source, dir)));
+      }
+    }
+    args.push('--ro-bind', prepared.runDir, SANDBOX_RUN_DIR);
+    const undici = undiciDir();
+    if (undici) args.push('--ro-bind', undici, SANDBOX_UNDICI_DIR);
+    const homeGranted = this.options.home && bound.some((m) => m.target === this.options.home || within(this.options.home!, m.target));
+    if (!homeGranted) {
+      args.push('--dir', '/tmp/home');
+      env.HOME = '/tmp/home';
+    }
+    const cwd = spec.cwd && bound.some((m) => within(spec.cwd!, m.target)) ? spec.cwd : homeGranted ? this.options.home! : '/tmp/home';
+    args.push('--chdir', cwd);
+    args.push('--', node, join(SANDBOX_RUN_DIR, 'init.mjs'), String(SANDBOX_PROXY_PORT), join(SANDBOX_RUN_DIR, 'egress.sock'), command, ...commandArgs);
+    return { args, env };
+  }
+
+  private sandboxEnv(spec: LaunchSpec): Record<string, string> {
+    const proxy = `http://127.0.0.1:${SANDBOX_PROXY_PORT}`;
+    const env: Record<string, string> = { ...spec.env };
+    delete env.NODE_OPTIONS;
+    const nodeOptions = [spec.env.NODE_OPTIONS, `--require ${join(SANDBOX_RUN_DIR, 'preload.cjs')}`].filter(Boolean).join(' ');
+    return {
+      ...env,
+      TMPDIR: '/tmp',
+      HTTP_PROXY: proxy,
+      HTTPS_PROXY: proxy,
+      http_proxy: proxy,
+      https_proxy: proxy,
+      ALL_PROXY: proxy,
+      NO_PROXY: '',
+      no_proxy: '',
+      THV_SANDBOX_NODE_OPTIONS: nodeOptions,
+    };
+  }
+
+  async launch(spec: LaunchSpec): Promise<ServerInstance> {
+    const bwrap = this.bwrap();
+    if (!bwrap) throw new ThvError('runtime_unavailable', 'bubblewrap (bwrap) is not installed');
+    if (!this.prepared.has(spec.workload)) await this.prepare(spec, () => undefined);
+    const { args, env } = this.buildArgs(spec);
+    // Environment values (secrets among them) go in bwrap's environment, which it hands to the
+    // sandbox unchanged: never on a command line other processes can read.
+    const child = spawn(bwrap, args, { env, detached: true, stdio: ['pipe', 'pipe', 'inherit'], shell: false });
+    return new Promise((resolvePromise, reject) => {
+      child.once('spawn', () => {
+        const pid = child.pid!;
+        child.stdin!.on('error', () => undefined);
+        const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => {
+          child.once('exit', (code, signal) => {
+            killGroup(pid, 'SIGKILL');
+            void waitForGroupGone(pid).then(() => done({ code, signal }));
+          });
+        });
+        resolvePromise({
+          pid,
+          stdin: child.stdin!,
+          stdout: child.stdout!,
+          exited,
+          // bwrap does not forward signals: SIGTERM ends it, and --die-with-parent then ends the
+          // sandbox's pid namespace, every process in it. The supervisor closes stdin first, which
+          // is how a stdio server is asked to exit.
+          terminate: () => killGroup(pid, 'SIGTERM'),
+          kill: () => killGroup(pid, 'SIGKILL'),
+        });
+      });
+      child.once('error', (err) => {
+        if (child.pid !== undefined) return;
+        reject(new ThvError('workload_failed', `failed to start bubblewrap: ${err.message}`, { cause: err }));
+      });
+    });
+  }
+
+  async dispose(): Promise<void> {
+    const all = [...this.prepared.values()];
+    this.prepared.clear();
+    for (const p of all) {
+      await p.proxy.close();
+      await rm(p.runDir, { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+
+  describe(spec: LaunchSpec): string {
+    return `sandbox (bubblewrap${this.version ? ` ${this.version}` : ''}), profile ${summariseProfile(spec.profile)}`;
+  }
+}
+
+/** The environment for npm/uv installs: the host's minimal one (PATH, HOME, proxies, CA). */
+function hostEnvironment(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+function exec(command: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(command, args, { timeout: 10_000 }, (err, stdout, stderr) => {
+      done({ code: err ? (typeof (err as NodeJS.ErrnoException).code === 'number' ? ((err as unknown as { code: number }).code) : 1) : 0, stdout: String(stdout), stderr: String(stderr || (err?.message ?? '')) });
+    });
+  });
+}
+
+function real(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
+export function within(path: string, dir: string): boolean {
+  const rel = relative(dir, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+/** `/opt/node/bin/node` → `/opt/node`; anything else → its folder. */
+function runtimePrefix(binary: string): string {
+  const dir = dirname(binary);
+  return basename(dir) === 'bin' ? dirname(dir) : dir;
+}
+
+function resolveCommand(command: string, cwd: string | undefined, path: string): string | undefined {
+  if (command.includes('/')) return real(resolve(cwd ?? '/', command));
+  for (const dir of path.split(':')) {
+    if (dir && existsSync(join(dir, command))) return real(join(dir, command));
+  }
+  return undefined;
+}
+
+/** Arguments that name existing files (a script, a config): their project folders are mounted. */
+function scriptArguments(args: string[], cwd: string | undefined): string[] {
+  const files: string[] = [];
+  for (const arg of args) {
+    if (arg.startsWith('-') || arg.length > 4096) continue;
+    const path = resolve(cwd ?? '/', arg);
+    if (path.startsWith('/usr/') || path === '/') continue;
+    try {
+      if (statSync(path).isFile()) files.push(real(path));
+    } catch {
+      // not a file: an ordinary argument
+    }
+  }
+  return files;
+}
+
+/**
+ * The nearest folder above `file` that looks like a project (package.json, pyproject.toml, .git…),
+ * so a script finds its modules; never the home folder itself or anything above it, which would
+ * expose ~/.ssh and the like — then just the script's own folder.
+ */
+export function projectFolder(file: string, home: string | undefined): string {
+  const start = dirname(file);
+  for (let dir = start; dir !== dirname(dir); dir = dirname(dir)) {
+    if (home && within(home, dir)) break;
+    if (['package.json', 'pyproject.toml', 'setup.py', 'requirements.txt', '.git'].some((m) => existsSync(join(dir, m)))) return dir;
+  }
+  return home && within(home, start) ? file : start;
+}
+
+function undiciDir(): string | undefined {
+  try {
+    return dirname(createRequire(import.meta.url).resolve('undici/package.json'));
+  } catch {
+    return undefined;
+  }
+}
