@@ -1,6 +1,8 @@
 import { ThvError } from '../core/errors.js';
 import { ProcessRuntime } from './process.js';
 import type { Runtime, RuntimeKind } from './types.js';
+import type { Paths } from '../core/paths.js';
+import type { EgressLogger } from '../isolation/egress-proxy.js';
 
 export type { LaunchSpec, Runtime, RuntimeKind, ServerInstance } from './types.js';
 export { RUNTIME_KINDS } from './types.js';
@@ -36,4 +38,21 @@ export class RuntimeRegistry {
 let shared: RuntimeRegistry | undefined;
 export function defaultRuntimes(): RuntimeRegistry {
   return (shared ??= new RuntimeRegistry());
+}
+
+/** What the runtimes that confine a server need to know about this thv process. */
+export interface RuntimeContext {
+  paths: Paths;
+  env: NodeJS.ProcessEnv;
+  log: EgressLogger;
+  /** thv's own endpoints, never reachable from a workload. */
+  isThvEndpoint?: (address: string, port: number) => boolean;
+}
+
+/** The registry with every runtime this host can offer: the host process and the bubblewrap sandbox. */
+export function hostRuntimes(ctx: RuntimeContext): RuntimeRegistry {
+  return new RuntimeRegistry({
+    ...FACTORIES,
+    sandbox: async () => (await import('./sandbox.js')).createSandboxRuntime(ctx),
+  });
 }

@@ -2,7 +2,8 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync, lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
+import type { Paths } from '../core/paths.js';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { ThvError } from '../core/errors.js';
 import { killGroup, waitForGroupGone } from '../core/processes.js';
@@ -346,4 +347,18 @@ function undiciDir(): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The sandbox runtime of one thv process, with thv's folders protected (docs/isolation.md). */
+export function createSandboxRuntime(ctx: { paths: Paths; env: NodeJS.ProcessEnv; log: EgressLogger; isThvEndpoint?: (address: string, port: number) => boolean }): SandboxRuntime {
+  const home = ctx.env.HOME || homedir();
+  return new SandboxRuntime({
+    protectedDirs: [ctx.paths.configDir, ctx.paths.stateDir, ctx.paths.dataDir, dirname(ctx.paths.cacheDir)],
+    packagesDir: join(ctx.paths.dataDir, 'packages'),
+    runDir: join(ctx.paths.dataDir, 'run'),
+    home,
+    hostEnv: ctx.env,
+    log: ctx.log,
+    ...(ctx.isThvEndpoint ? { isThvEndpoint: ctx.isThvEndpoint } : {}),
+  });
 }

@@ -16,7 +16,8 @@ import { lastOutputLines, markOutput, startupGraceMs } from './startup-window.js
 import { childEnvironment } from './child-env.js';
 import { ChildRecordStore, childRecord } from './child-record.js';
 import { createRemoteCredentials } from './remote-credentials.js';
-import { defaultRuntimes, type RuntimeRegistry } from '../runtimes/index.js';
+import { defaultRuntimes, hostRuntimes, type RuntimeRegistry } from '../runtimes/index.js';
+import { thvEndpointCheck } from '../isolation/thv-endpoints.js';
 import type { LaunchSpec, Runtime } from '../runtimes/types.js';
 import { NONE_PROFILE } from '../isolation/profile.js';
 import { workloadUrl, type RunConfig, type WorkloadStatus } from './types.js';
@@ -156,7 +157,12 @@ export async function startSupervisor(name: string, deps: SupervisorDeps): Promi
       log.info({ workload: name, url: workloadUrl(config, port) }, 'proxying the remote MCP server');
     } else {
       const spec = launchSpec(config, childEnvironment(deps.env, config.env, deps.secrets.env));
-      const runtime = await (deps.runtimes ?? defaultRuntimes()).get(config.runtime);
+      const runtimes =
+        deps.runtimes ??
+        (config.runtime === 'sandbox'
+          ? hostRuntimes({ paths: deps.paths, env: deps.env, log, isThvEndpoint: thvEndpointCheck({ runConfigsDir: deps.paths.runConfigsDir, ownPorts: () => [port] }) })
+          : defaultRuntimes());
+      const runtime = await runtimes.get(config.runtime);
       stopChild = () => runtime.dispose();
       await prepareRuntime(runtime, spec, log);
       const started = startStdio(name, config, spec, runtime, { ...deps, pid }, clock, setStatus, (context) => void stop(context, 'error'));
