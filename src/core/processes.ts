@@ -1,4 +1,8 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { systemClock, type Clock } from './clock.js';
+
+// The one place that probes processes through /proc and signals them: supervisors, server process
+// groups, orphans (docs/workloads.md).
 
 /** The fields of /proc/<pid>/stat after the command name: state, ppid, pgrp, …, starttime. */
 function statFields(pid: number): string[] | undefined {
@@ -29,6 +33,35 @@ export function hasProcFs(): boolean {
   return existsSync('/proc/self/stat');
 }
 
+/** Whether `pid` runs; a zombie (exited, not yet reaped by an init that may never reap it) does not. */
+export function isProcessAlive(pid: number): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  return statFields(pid)?.[0] !== 'Z';
+}
+
+/** Alive and (where /proc tells) still a thv process, so a recycled pid is not mistaken for a supervisor. */
+export function isSupervisorAlive(pid: number): boolean {
+  if (!isProcessAlive(pid)) return false;
+  try {
+    return /supervisor|thv/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+  } catch {
+    return true;
+  }
+}
+
+export function signalProcess(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // ESRCH: already gone.
+  }
+}
+
 export function killGroup(pgid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pgid, signal);
@@ -54,9 +87,9 @@ export function groupAlive(pgid: number): boolean {
 }
 
 /** Grandchildren may outlive the leader for a moment; SIGKILL them and wait (bounded) until none runs. */
-export async function waitForGroupGone(pgid: number): Promise<void> {
+export async function waitForGroupGone(pgid: number, clock: Clock = systemClock): Promise<void> {
   for (let i = 0; i < 100 && groupAlive(pgid); i++) {
     if (i % 10 === 0) killGroup(pgid, 'SIGKILL');
-    await new Promise((r) => setTimeout(r, 20));
+    await clock.sleep(20);
   }
 }

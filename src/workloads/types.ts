@@ -178,6 +178,25 @@ export interface WorkloadInfo {
   process_id: number;
 }
 
+/** The row of a workload: its run config, and its (reconciled) status file when it has one. */
+export function toWorkloadInfo(config: RunConfig, status: StatusFile | undefined): WorkloadInfo {
+  return {
+    name: config.name,
+    package: config.source.package ?? config.source.registry_name ?? config.remote_url ?? config.source.ref,
+    url: workloadUrl(config),
+    port: config.port ?? 0,
+    tool_type: 'mcp',
+    transport_type: config.transport,
+    proxy_mode: config.proxy_mode,
+    status: status?.status ?? 'stopped',
+    status_context: status?.status_context ?? '',
+    created_at: config.created_at,
+    group: config.group,
+    remote: Boolean(config.remote_url),
+    process_id: status && LIVE_STATUSES.has(status.status) ? status.process_id : 0,
+  };
+}
+
 /** The URL a client connects to (SPEC §5). */
 export function workloadUrl(config: RunConfig, port = config.port ?? 0): string {
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;

@@ -49,14 +49,14 @@ async function allFiles(dir = home.root): Promise<Array<{ file: string; text: st
 
 describe('--remote-header values', () => {
   it('a value with a control character is a bad_request at create time and leaves nothing behind', async () => {
-    const err = await manager.create({ target: 'http://127.0.0.1:9/mcp', name: 'ctl', headers: ['X-A: a\u0001b'] }).catch((e: unknown) => e);
+    const err = await manager.create({ target: 'http://127.0.0.1:9/mcp', name: 'ctl', headers: { 'X-A': 'a\u0001b' } }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'bad_request', message: expect.stringContaining('header "X-A"') });
     expect((err as Error).message).not.toContain('a\u0001b');
     expect(await manager.runConfigs.read('ctl')).toBeUndefined();
   });
 
   it('a name that is not a header token is a bad_request', async () => {
-    const err = await manager.create({ target: 'http://127.0.0.1:9/mcp', name: 'bad-name', headers: ['X(A): v'] }).catch((e: unknown) => e);
+    const err = await manager.create({ target: 'http://127.0.0.1:9/mcp', name: 'bad-name', headers: { 'X(A)': 'v' } }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'bad_request', message: expect.stringContaining('not a valid header name') });
   });
 
@@ -64,7 +64,7 @@ describe('--remote-header values', () => {
     const config = await manager.create({
       target: 'http://127.0.0.1:9/mcp',
       name: 'hdr',
-      headers: ['Authorization: Bearer hdr-secret-1', 'X-Api-Key: hdr-secret-2', 'Cookie: sid=hdr-secret-3', 'X-Tenant: acme'],
+      headers: { Authorization: 'Bearer hdr-secret-1', 'X-Api-Key': 'hdr-secret-2', Cookie: 'sid=hdr-secret-3', 'X-Tenant': 'acme' },
     });
     expect(config.headers).toEqual({ 'X-Tenant': 'acme' });
     expect(Object.keys(config.header_refs ?? {}).sort()).toEqual(['Authorization', 'Cookie', 'X-Api-Key']);
@@ -88,7 +88,7 @@ describe('credentials stored for a workload that is not created', () => {
 
   it('a run that fails before a supervisor started removes the credentials it stored', async () => {
     const err = await manager
-      .run({ target: 'http://127.0.0.1:9/mcp', name: 'remote', secrets: ['MISSING,target=X'], headers: ['X-Token: t1'], remoteAuth: { bearerToken: 'b1', clientId: 'c', clientSecret: 's1' } })
+      .run({ target: 'http://127.0.0.1:9/mcp', name: 'remote', secrets: [{ name: 'MISSING', target: 'X' }], headers: { 'X-Token': 't1' }, remoteAuth: { bearerToken: 'b1', clientId: 'c', clientSecret: 's1' } })
       .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'not_found', message: expect.stringContaining('MISSING') });
     expect(await manager.runConfigs.read('remote')).toBeUndefined();

@@ -6,6 +6,7 @@ import { badRequest } from '../../core/errors.js';
 import { registerGroupCommands } from './groups.js';
 import { formatAge, renderJson, renderTable } from '../output.js';
 import type { WorkloadManager, RunRequest } from '../../workloads/manager.js';
+import { parseEnvFlags, parseHeaderFlags, parseSecretFlag } from '../run-flags.js';
 import type { WorkloadInfo } from '../../workloads/types.js';
 
 async function manager(ctx: CliContext): Promise<WorkloadManager> {
@@ -79,9 +80,12 @@ export function registerWorkloadCommands(program: Command, ctx: CliContext): voi
         command,
         group: opts.group,
         host: opts.host,
-        env: opts.env,
-        secrets: opts.secret,
-        headers: opts.remoteHeader,
+        // Inside failedTo, like the service's own refusals: "failed to run the workload: …".
+        ...(await failedTo('run the workload', async () => ({
+          env: parseEnvFlags(opts.env),
+          secrets: opts.secret.map(parseSecretFlag),
+          headers: parseHeaderFlags(opts.remoteHeader),
+        }))),
         cwd: process.cwd(),
         ...(opts.name ? { name: opts.name } : {}),
         ...(opts.transport ? { transport: opts.transport } : {}),

@@ -1,0 +1,207 @@
+import { validateHeaderName, validateHeaderValue } from 'node:http';
+import { badRequest } from '../core/errors.js';
+import type { PermissionProfile } from '../isolation/profile.js';
+import type { RuntimeKind } from '../runtimes/types.js';
+import type { ResolvedSource } from './sources.js';
+import { DEFAULT_RUNTIME, NAME_PATTERN, type RemoteAuthConfig, type RunConfig } from './types.js';
+
+/** A secret from the secrets store handed to the server as the environment variable `target`. */
+export interface SecretRef {
+  name: string;
+  target: string;
+}
+
+/** OAuth or static-token authentication to a remote server; secret values go to the secrets store. */
+export interface RemoteAuthInput {
+  enabled?: boolean;
+  issuer?: string;
+  clientId?: string;
+  clientSecret?: string;
+  clientSecretFile?: string;
+  scopes?: string[];
+  resource?: string;
+  callbackPort?: number;
+  skipBrowser?: boolean;
+  timeout?: string;
+  bearerToken?: string;
+  bearerTokenFile?: string;
+}
+
+/**
+ * `thv run` / `POST /workloads` input, typed: the CLI parses its flags and the API validates its
+ * JSON into this shape (docs/architecture.md); nothing here is flag syntax.
+ */
+export interface RunRequest {
+  /** Registry name, npx://…, uvx://… or http(s)://…; undefined with `command` for `-- <command>`. */
+  target?: string;
+  /** `-- <command> [args]`, or extra arguments for a package target. */
+  command?: string[];
+  name?: string;
+  group?: string;
+  transport?: RunConfig['transport'];
+  proxyPort?: number;
+  host?: string;
+  /** Plain environment variables for the server, stored as given. */
+  env?: Record<string, string>;
+  secrets?: SecretRef[];
+  /** Headers sent to a remote; credential ones (see isSecretHeader) go to the secrets store. */
+  headers?: Record<string, string>;
+  remoteAuth?: RemoteAuthInput;
+  cwd?: string;
+  /** How a local server is started (default: DEFAULT_RUNTIME). */
+  runtime?: RuntimeKind;
+  /** The resolved permission profile for an isolating runtime. */
+  permissionProfile?: PermissionProfile;
+}
+
+/** A credential to put in the secrets store (workloads scope) under `key`. */
+export interface StoredCredential {
+  key: string;
+  value: string;
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * The run config of a new workload and the credentials it refers to, validated as a whole before
+ * anything is stored (a refused request leaves nothing behind). `warnings` receives required
+ * environment variables that were not given.
+ */
+export function buildRunConfig(
+  req: RunRequest,
+  resolved: ResolvedSource,
+  base: { name: string; group: string; createdAt: string },
+  warnings: string[],
+): { config: RunConfig; credentials: StoredCredential[] } {
+  const { name, group } = base;
+  checkWorkloadName(name);
+  if (req.proxyPort !== undefined && (!Number.isInteger(req.proxyPort) || req.proxyPort < 1 || req.proxyPort > 65535)) {
+    throw badRequest(`--proxy-port ${req.proxyPort} is not a port number`);
+  }
+  const env = checkEnv(req.env ?? {});
+  const secrets = checkSecrets(req.secrets ?? []);
+  if (req.remoteAuth && !resolved.remoteUrl) throw badRequest('--remote-auth flags apply to remote servers only');
+  const { plain: plainHeaders, secret: secretHeaders } = splitSecretHeaders(checkHeaders(req.headers ?? {}));
+  const headers = { ...resolved.headers, ...plainHeaders };
+  for (const header of Object.keys(secretHeaders)) deleteHeader(headers, header);
+  const credentials: StoredCredential[] = [];
+  const remoteAuth = req.remoteAuth ? remoteAuthConfig(name, req.remoteAuth, credentials) : undefined;
+  const headerRefs: Record<string, string> = {};
+  for (const [header, value] of Object.entries(secretHeaders)) {
+    headerRefs[header] = headerSecretKey(name, header);
+    credentials.push({ key: headerRefs[header], value });
+  }
+  const config: RunConfig = {
+    schema_version: 1,
+    name,
+    group,
+    source: resolved.source,
+    ...(resolved.command ? { command: resolved.command } : {}),
+    args: resolved.args,
+    ...(resolved.remoteUrl ? { remote_url: resolved.remoteUrl } : {}),
+    transport: resolved.remoteUrl ? resolved.transport : 'stdio',
+    proxy_mode: !resolved.remoteUrl && req.transport === 'sse' ? 'sse' : 'streamable-http',
+    host: req.host ?? '127.0.0.1',
+    ...(req.proxyPort ? { port: req.proxyPort } : {}),
+    port_fixed: req.proxyPort !== undefined,
+    env,
+    secrets,
+    headers,
+    ...(Object.keys(headerRefs).length ? { header_refs: headerRefs } : {}),
+    ...(remoteAuth ? { remote_auth: remoteAuth } : {}),
+    created_at: base.createdAt,
+    ...(req.cwd ? { cwd: req.cwd } : {}),
+    runtime: req.runtime ?? DEFAULT_RUNTIME,
+    ...(req.permissionProfile ? { permission_profile: req.permissionProfile } : {}),
+  };
+  const given = new Set([...Object.keys(env), ...secrets.map((s) => s.target)]);
+  for (const v of resolved.requiredEnv ?? []) {
+    if (given.has(v.name)) continue;
+    const how = v.secret ? `--secret <name>,target=${v.name}` : `-e ${v.name}=<value>`;
+    warnings.push(`the server expects ${v.name}${v.description ? ` (${v.description})` : ''}; pass it with ${how}`);
+  }
+  return { config, credentials };
+}
+
+export function checkWorkloadName(name: string): void {
+  if (!NAME_PATTERN.test(name)) throw badRequest(`"${name}" is not a valid workload name`, 'Use up to 63 letters, digits, ".", "_" and "-", starting with a letter or digit.');
+}
+
+function checkEnv(env: Record<string, string>): Record<string, string> {
+  for (const key of Object.keys(env)) {
+    if (!key || key.includes('=') || key.includes('\0')) throw badRequest(`"${key}" is not an environment variable name`, 'Use -e NAME=value.');
+  }
+  return { ...env };
+}
+
+function checkSecrets(secrets: SecretRef[]): SecretRef[] {
+  return secrets.map(({ name, target }) => {
+    if (!name || name.includes(',')) throw badRequest(`"${name}" is not a secret name`, 'Use --secret NAME,target=ENV_VAR.');
+    if (!ENV_NAME.test(target)) throw badRequest(`"${target}" (target of secret "${name}") is not an environment variable name`, 'Use --secret NAME,target=ENV_VAR.');
+    return { name, target };
+  });
+}
+
+/** Names and values Node would refuse to send are refused here, not per request. */
+function checkHeaders(headers: Record<string, string>): Record<string, string> {
+  for (const [name, value] of Object.entries(headers)) {
+    try {
+      validateHeaderName(name);
+    } catch {
+      throw badRequest(`"${name.replace(/[^\x20-\x7e]/g, '?')}" is not a valid header name`, 'Header names are letters, digits and !#$%&\'*+.^_`|~-.');
+    }
+    try {
+      validateHeaderValue(name, value);
+    } catch {
+      // The value itself is not echoed: it may be a credential.
+      throw badRequest(`the value of header "${name}" contains characters that cannot be sent (control characters or line breaks)`, 'Remove them from the --remote-header value.');
+    }
+  }
+  return headers;
+}
+
+/** The run config's `remote_auth`; secret values are queued in `toStore` and referenced by key. */
+function remoteAuthConfig(name: string, input: RemoteAuthInput, toStore: StoredCredential[]): RemoteAuthConfig {
+  const auth: RemoteAuthConfig = { enabled: Boolean(input.enabled || input.issuer || input.clientId) };
+  if (input.issuer) auth.issuer = input.issuer;
+  if (input.clientId) auth.client_id = input.clientId;
+  if (input.scopes?.length) auth.scopes = input.scopes;
+  if (input.resource) auth.resource = input.resource;
+  if (input.callbackPort !== undefined) auth.callback_port = input.callbackPort;
+  if (input.skipBrowser) auth.skip_browser = true;
+  if (input.timeout) auth.timeout = input.timeout;
+  if (input.clientSecretFile) auth.client_secret_file = input.clientSecretFile;
+  if (input.bearerTokenFile) auth.bearer_token_file = input.bearerTokenFile;
+  if (input.clientSecret) {
+    auth.client_secret_ref = `WORKLOAD_${name}_CLIENT_SECRET`;
+    toStore.push({ key: auth.client_secret_ref, value: input.clientSecret });
+  }
+  if (input.bearerToken) {
+    auth.bearer_token_ref = `WORKLOAD_${name}_BEARER_TOKEN`;
+    toStore.push({ key: auth.bearer_token_ref, value: input.bearerToken });
+  }
+  return auth;
+}
+
+const SECRET_HEADER_NAMES = new Set(['authorization', 'proxy-authorization', 'cookie']);
+
+/** Whether a header's value is a credential, kept in the secrets store rather than the run config. */
+export function isSecretHeader(name: string): boolean {
+  const lower = name.toLowerCase();
+  return SECRET_HEADER_NAMES.has(lower) || /token|secret|key|password|auth/.test(lower);
+}
+
+function splitSecretHeaders(headers: Record<string, string>): { plain: Record<string, string>; secret: Record<string, string> } {
+  const plain: Record<string, string> = {};
+  const secret: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) (isSecretHeader(name) ? secret : plain)[name] = value;
+  return { plain, secret };
+}
+
+function deleteHeader(headers: Record<string, string>, name: string): void {
+  for (const key of Object.keys(headers)) if (key.toLowerCase() === name.toLowerCase()) delete headers[key];
+}
+
+function headerSecretKey(workload: string, header: string): string {
+  return `WORKLOAD_${workload}_HEADER_${header.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+}
