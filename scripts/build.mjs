@@ -5,6 +5,7 @@ import { rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { CatalogError, writeEmbeddedCatalog } from './catalog.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -60,3 +61,11 @@ await build({
   loader: { '.json': 'json' },
   plugins: [englishOnlyZod],
 });
+// The embedded catalog: catalog/servers.yaml, validated, as dist/embedded-registry.json (docs/registry.md).
+try {
+  await writeEmbeddedCatalog(root);
+} catch (err) {
+  if (!(err instanceof CatalogError)) throw err;
+  console.error(`The catalog has problems:\n${err.message}`);
+  process.exit(1);
+}

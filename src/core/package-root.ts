@@ -8,7 +8,7 @@ let cached: string | undefined;
 export function packageRoot(): string {
   if (cached) return cached;
   let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json')) || !existsSync(join(dir, 'data'))) {
+  while (!existsSync(join(dir, 'package.json')) || !existsSync(join(dir, 'bin', 'thv.js'))) {
     const parent = dirname(dir);
     if (parent === dir) throw new Error('cannot find the thv package root');
     dir = parent;

@@ -41,7 +41,7 @@ describe('registry routes on the embedded catalog', () => {
     expect(body).toMatchObject({ name: 'default', type: 'embedded', auth_status: 'none', auth_type: '' });
     expect(body.registry.servers.length).toBeGreaterThan(50);
     expect(body.registry.remote_servers.length).toBeGreaterThan(0);
-    expect(body.registry.last_updated).toBe('2026-02-18T00:24:11Z');
+    expect(body.registry.last_updated).toBe('2026-11-30T00:00:00Z');
     expect(body.stale).toBeUndefined();
   });
 
@@ -87,7 +87,7 @@ describe('registry routes on the embedded catalog', () => {
   it('POST /refresh fetches and reports the counts', async () => {
     const res = await api.send(`${R}/default/refresh`, { method: 'POST' });
     expect(res.status).toBe(200);
-    expect(res.json).toMatchObject({ server_count: expect.any(Number), remote_server_count: expect.any(Number), last_updated: '2026-02-18T00:24:11Z' });
+    expect(res.json).toMatchObject({ server_count: expect.any(Number), remote_server_count: expect.any(Number), last_updated: '2026-11-30T00:00:00Z' });
   });
 });
 

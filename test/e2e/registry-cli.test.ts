@@ -31,9 +31,9 @@ describe('the embedded catalog', () => {
   it('prints stable JSON with every server, remotes included', async () => {
     const result = await runThv(['registry', 'list', '--format', 'json'], home);
     const servers = JSON.parse(result.stdout) as Array<{ name: string; url?: string; packages?: unknown[] }>;
-    expect(servers).toHaveLength(102);
+    expect(servers).toHaveLength(104);
     expect(servers.filter((s) => s.url)).toHaveLength(23);
-    expect(servers.filter((s) => s.packages)).toHaveLength(32);
+    expect(servers.filter((s) => s.packages)).toHaveLength(43);
   });
 
   it('shows one server by short name, and lists the candidates for an ambiguous one', async () => {

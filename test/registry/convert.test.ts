@@ -9,11 +9,14 @@ import {
   type ConversionResult,
 } from '../../src/registry/convert.js';
 import {
+  isRemoteServer,
   type CatalogServer,
   type ImageMetadata,
   type RemoteServerMetadata,
   type ServerJson,
 } from '../../src/registry/types.js';
+import { buildRegistryDocument } from '../../scripts/catalog.mjs';
+import { parse as parseYaml } from 'yaml';
 
 /** Team-written golden pairs; ToolHive's own goldens are checked by test/compat/converter.test.ts. */
 const FIXTURES = join(import.meta.dirname, '../fixtures/registry/converter');
@@ -50,6 +53,113 @@ describe('golden fixtures', () => {
     const input = readJson<RemoteServerMetadata>(join(FIXTURES, 'remote-to-server.input.json'));
     const expected = readJson<ServerJson>(join(FIXTURES, 'remote-to-server.expected.json'));
     expect(legacyRemoteToServerJson('calendar-remote', input)).toStrictEqual(expected);
+  });
+});
+
+describe('the embedded catalog (catalog/servers.yaml)', () => {
+  const sourceFile = join(import.meta.dirname, '../../catalog/servers.yaml');
+  const sourceText = readFileSync(sourceFile, 'utf8');
+  const document = buildRegistryDocument(sourceText);
+  const servers = document.data.servers.map((entry) => converted(serverJsonToCatalogServer(entry)));
+  interface SourceInput { name: string; description: string; required?: boolean; secret?: boolean; default?: string }
+  interface SourceEntry {
+    name: string;
+    description: string;
+    tier: string;
+    status?: string;
+    tags: string[];
+    tools?: string[];
+    repository?: string;
+    image?: string;
+    npm?: string;
+    pypi?: string;
+    transport?: string;
+    port?: number;
+    env?: SourceInput[];
+    url?: string;
+    headers?: SourceInput[];
+    oauth?: Record<string, unknown>;
+    network?: 'none' | { hosts?: string[]; ports?: number[]; any_host?: true };
+    read?: string[];
+    write?: string[];
+  }
+  const source = parseYaml(sourceText) as { servers: SourceEntry[]; remotes: SourceEntry[] };
+
+  it('converts every entry: 81 local servers (43 with npm/pypi packages) and 23 remotes', () => {
+    const local = servers.filter((s) => !isRemoteServer(s)) as ImageMetadata[];
+    expect(servers).toHaveLength(104);
+    expect(local).toHaveLength(81);
+    expect(local.filter((s) => s.packages !== undefined)).toHaveLength(43);
+    expect(servers.filter(isRemoteServer)).toHaveLength(23);
+    expect(local.every((s) => typeof s.image === 'string' || (s.packages?.length ?? 0) > 0)).toBe(true);
+  });
+
+  it('reads each entry back as catalog/servers.yaml describes it', () => {
+    const inputs = (list: SourceInput[] | undefined) =>
+      list?.map((v) => ({ name: v.name, description: v.description, required: v.required === true, ...(v.secret ? { secret: true } : {}), ...(v.default ? { default: v.default } : {}) }));
+    for (const [i, entry] of [...source.servers, ...source.remotes].entries()) {
+      const server = servers[i]!;
+      const what = `${entry.name} (entry ${i})`;
+      expect(server.name, what).toBe(`io.github.stacklok/${entry.name}`);
+      expect(server.description, what).toBe(entry.description);
+      expect([server.tier, server.status, server.tags, server.tools, server.repository_url], what).toStrictEqual([
+        entry.tier,
+        entry.status ?? 'Active',
+        entry.tags,
+        entry.tools,
+        entry.repository,
+      ]);
+      if (isRemoteServer(server)) {
+        expect([server.url, server.transport, server.headers, server.oauth_config], what).toStrictEqual([entry.url, entry.transport, inputs(entry.headers), entry.oauth]);
+        continue;
+      }
+      const image = server as ImageMetadata;
+      expect([image.image, image.transport, image.target_port, image.env_vars], what).toStrictEqual([entry.image, entry.transport ?? 'stdio', entry.port, inputs(entry.env)]);
+      const wanted = [entry.npm && ['npm', entry.npm], entry.pypi && ['pypi', entry.pypi]].filter(Boolean);
+      const got = (image.packages ?? []).filter((p) => p.registry_type !== 'oci').map((p) => [p.registry_type, `${p.identifier}${p.registry_type === 'npm' ? '@' : '=='}${p.version}`]);
+      expect(got, what).toStrictEqual(wanted);
+      const outbound = (image.permissions as { network?: { outbound?: Record<string, unknown> } } | undefined)?.network?.outbound;
+      if (entry.network === 'none') expect(outbound, what).toStrictEqual({});
+      else if (entry.network) expect(outbound, what).toStrictEqual({ ...(entry.network.any_host ? { insecure_allow_all: true } : {}), ...(entry.network.hosts ? { allow_host: entry.network.hosts } : {}), ...(entry.network.ports ? { allow_port: entry.network.ports } : {}) });
+      else expect(outbound, what).toBeUndefined();
+    }
+  });
+
+  it('keeps npm and pypi packages beside the image with their runtime hints', () => {
+    const agentql = servers.find((s) => s.name === 'io.github.stacklok/agentql-mcp') as ImageMetadata;
+    expect(agentql.image).toBe('ghcr.io/stacklok/dockyard/npx/agentql-mcp:1.0.0');
+    expect(agentql.packages).toStrictEqual([
+      { registry_type: 'oci', identifier: 'ghcr.io/stacklok/dockyard/npx/agentql-mcp:1.0.0', transport: 'stdio' },
+      { registry_type: 'npm', identifier: 'agentql-mcp', version: '1.0.0', runtime_hint: 'npx', transport: 'stdio' },
+    ]);
+    const arxiv = servers.find((s) => s.name === 'io.github.stacklok/arxiv-mcp-server') as ImageMetadata;
+    expect(arxiv.packages?.[1]).toStrictEqual({
+      registry_type: 'pypi',
+      identifier: 'arxiv-mcp-server',
+      version: '0.3.2',
+      runtime_hint: 'uvx',
+      transport: 'stdio',
+    });
+  });
+
+  it('an npm-only server has no image and runs with npx', () => {
+    const brave = servers.find((s) => s.name === 'io.github.stacklok/brave-search') as ImageMetadata;
+    expect(brave.image).toBeUndefined();
+    expect(brave.packages).toStrictEqual([
+      { registry_type: 'npm', identifier: '@brave/brave-search-mcp-server', version: '2.0.63', runtime_hint: 'npx', transport: 'stdio' },
+    ]);
+    expect(brave.env_vars).toStrictEqual([expect.objectContaining({ name: 'BRAVE_API_KEY', required: true, secret: true })]);
+  });
+
+  it('keeps fixed package arguments so the package can be started as a process', () => {
+    const launchdarkly = servers.find((s) => s.name === 'io.github.stacklok/launchdarkly') as ImageMetadata;
+    expect(launchdarkly.packages?.find((p) => p.registry_type === 'npm')?.args).toStrictEqual(['start']);
+  });
+
+  it('takes target_port from an HTTP package transport url', () => {
+    const withPorts = servers.filter((s) => !isRemoteServer(s) && (s as ImageMetadata).target_port !== undefined);
+    expect(withPorts).toHaveLength(18);
+    for (const server of withPorts) expect(['sse', 'streamable-http']).toContain(server.transport);
   });
 });
 

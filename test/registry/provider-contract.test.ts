@@ -24,7 +24,7 @@ const exampleExpectations = { count: 6, full: 'io.github.stacklok/fetch', short:
 providerContract('file', () => new FileProvider(EXAMPLE_FILE), exampleExpectations);
 providerContract('url', () => new UrlProvider(`${server.url}/registry.json`), exampleExpectations);
 providerContract('api', () => new ApiProvider({ baseUrl: server.url }), exampleExpectations);
-providerContract('embedded', () => new EmbeddedProvider(), { count: 102, full: 'io.github.stacklok/github', short: 'github', tag: 'database' });
+providerContract('embedded', () => new EmbeddedProvider(), { count: 104, full: 'io.github.stacklok/github', short: 'github', tag: 'database' });
 
 describe('provider errors', () => {
   it('a missing file is not_found, naming the path', async () => {
