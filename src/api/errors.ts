@@ -6,7 +6,7 @@ import { ThvError } from '../core/errors.js';
  * the status and the `{code, message}` body. Codes beyond ErrorCode belong to the HTTP layer itself
  * (host check, body limit) and never come from a service.
  */
-export type ApiErrorCode = ErrorCode | 'forbidden' | 'payload_too_large' | 'unsupported_media_type' | 'method_not_allowed';
+export type ApiErrorCode = ErrorCode | 'unauthorized' | 'forbidden' | 'not_implemented' | 'payload_too_large' | 'unsupported_media_type' | 'method_not_allowed';
 
 export interface ApiErrorBody {
   code: ApiErrorCode;
@@ -75,6 +75,7 @@ interface FrameworkError {
 }
 
 const FRAMEWORK_CODES: Record<number, ApiErrorCode> = {
+  401: 'unauthorized',
   403: 'forbidden',
   404: 'not_found',
   405: 'method_not_allowed',

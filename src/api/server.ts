@@ -5,7 +5,11 @@ import { log } from '../core/log.js';
 import { resolvePaths } from '../core/paths.js';
 import { ThvError, isThvError } from '../core/errors.js';
 import { listen } from '../transport/listen.js';
+import { listenOnUnixSocket, removeSocketFile } from '../transport/unix-socket.js';
+import { bearerTokenAuthenticator, installAuthGuard, newApiToken, unixSocketAuthenticator, type Authenticator } from './auth-guard.js';
 import type { ApiDeps } from './deps.js';
+import { removeDiscovery, writeDiscovery } from './discovery.js';
+import { registerDocPage } from './doc-page.js';
 import { refuseCrossSiteRequest } from './cross-site.js';
 import { ApiError, forbidden, toApiError } from './errors.js';
 import { isAllowedHost } from './host-check.js';
@@ -20,13 +24,22 @@ export const DEFAULT_API_PORT = 8080;
 export interface BuildOptions {
   /** The address the server is (or will be) bound to; decides which Host headers are accepted. */
   host?: string;
+  /**
+   * Served on a unix socket: no web page can reach it, so the Host/Origin checks (which protect a
+   * loopback port from browsers) do not apply; the socket's mode decides who connects.
+   */
+  socket?: boolean;
+  /** Who may call (docs/api.md#who-may-call-it); required, so no caller builds an open API by accident. */
+  authenticators: readonly Authenticator[];
+  /** `--openapi`: also serve the HTML reference at `/api/doc`. */
+  openapi?: boolean;
 }
 
 /**
  * The API as a Fastify instance, not yet listening (tests and `--openapi` use it without a port).
  * Every response, including errors from Fastify itself, is JSON `{code, message}` on failure.
  */
-export async function buildApiServer(deps: ApiDeps, options: BuildOptions = {}): Promise<FastifyInstance> {
+export async function buildApiServer(deps: ApiDeps, options: BuildOptions): Promise<FastifyInstance> {
   const host = options.host ?? DEFAULT_API_HOST;
   const logger = deps.logger ?? log();
   const app = Fastify({
@@ -39,6 +52,7 @@ export async function buildApiServer(deps: ApiDeps, options: BuildOptions = {}):
   });
 
   app.addHook('onRequest', async (request) => {
+    if (options.socket) return;
     const address = app.server.address() as AddressInfo | null;
     const bound = address && typeof address === 'object' ? { host, port: address.port } : { host };
     if (!isAllowedHost(request.headers.host, bound)) {
@@ -51,6 +65,7 @@ export async function buildApiServer(deps: ApiDeps, options: BuildOptions = {}):
     reply.header('cache-control', 'no-store');
     reply.header('x-content-type-options', 'nosniff');
   });
+  installAuthGuard(app, options.authenticators);
   logRequests(app, logger);
   acceptEmptyJsonBodies(app);
 
@@ -64,6 +79,7 @@ export async function buildApiServer(deps: ApiDeps, options: BuildOptions = {}):
   });
 
   await registerOpenApi(app);
+  if (options.openapi) registerDocPage(app);
   for (const register of ROUTE_MODULES) await register(app, deps);
   await app.ready();
   return app;
@@ -92,6 +108,13 @@ function acceptEmptyJsonBodies(app: FastifyInstance): void {
 export interface StartOptions {
   host?: string;
   port?: number;
+  /** Listen on this unix socket instead of host:port (`thv serve --socket`). */
+  socket?: string;
+  /** The bearer token a TCP server requires; a fresh random one when absent. */
+  token?: string;
+  openapi?: boolean;
+  /** Record the server in `$XDG_STATE_HOME/toolhive/server/server.json` (default true). */
+  discovery?: boolean;
   env?: NodeJS.ProcessEnv;
   /** Overrides for tests; anything not given is built the way `thv serve` builds it. */
   deps?: Partial<ApiDeps>;
@@ -99,10 +122,14 @@ export interface StartOptions {
 
 export interface RunningApiServer {
   app: FastifyInstance;
-  /** Base URL, e.g. `http://127.0.0.1:8080`. */
+  /** Base URL, e.g. `http://127.0.0.1:8080`, or `unix://<path>` on a socket. */
   url: string;
   host: string;
   port: number;
+  /** The socket path when serving on a unix socket. */
+  socket?: string;
+  /** The bearer token TCP requests need; absent on a socket. */
+  token?: string;
   close(): Promise<void>;
 }
 
@@ -110,24 +137,50 @@ export async function startApiServer(options: StartOptions = {}): Promise<Runnin
   const host = options.host ?? DEFAULT_API_HOST;
   const port = options.port ?? DEFAULT_API_PORT;
   const deps = await defaultDeps(options.env ?? process.env, options.deps);
-  const app = await buildApiServer(deps, { host });
+  const token = options.socket ? undefined : (options.token ?? newApiToken());
+  const app = await buildApiServer(deps, {
+    host,
+    socket: Boolean(options.socket),
+    authenticators: token ? [bearerTokenAuthenticator(token)] : [unixSocketAuthenticator()],
+    ...(options.openapi ? { openapi: true } : {}),
+  });
   await app.ready();
+  let url: string;
+  let boundPort = 0;
+  let socketPath: string | undefined;
   try {
-    // The transport's listen names the port in use (or refused) as a port_in_use ThvError.
-    await listen(app.server, host, port);
+    if (options.socket) {
+      socketPath = await listenOnUnixSocket(app.server, options.socket);
+      url = `unix://${socketPath}`;
+    } else {
+      // The transport's listen names the port in use (or refused) as a port_in_use ThvError.
+      await listen(app.server, host, port);
+      const address = app.server.address() as AddressInfo;
+      const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      boundPort = address.port;
+      url = `http://${urlHost}:${address.port}`;
+    }
   } catch (err) {
     await app.close();
-    if (!isThvError(err, 'port_in_use')) throw err;
+    if (!isThvError(err, 'port_in_use') || options.socket) throw err;
     throw new ThvError('port_in_use', err.message, { cause: err.cause, hint: 'Choose another port with --port.' });
   }
-  const address = app.server.address() as AddressInfo;
-  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const recordDiscovery = options.discovery ?? true;
+  if (recordDiscovery) {
+    await writeDiscovery(deps.paths, { url, socket: socketPath ?? '', pid: process.pid, started_at: new Date().toISOString(), token: token ?? '' });
+  }
   return {
     app,
-    url: `http://${urlHost}:${address.port}`,
+    url,
     host,
-    port: address.port,
-    close: () => app.close(),
+    port: boundPort,
+    ...(socketPath ? { socket: socketPath } : {}),
+    ...(token ? { token } : {}),
+    close: async () => {
+      await app.close();
+      if (socketPath) await removeSocketFile(socketPath);
+      if (recordDiscovery) await removeDiscovery(deps.paths);
+    },
   };
 }
 

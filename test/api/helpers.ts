@@ -16,6 +16,8 @@ export interface SendOptions {
   body?: unknown;
   /** Sent as is (no JSON encoding). */
   rawBody?: string | Buffer;
+  /** Connect to this unix socket instead of the URL's host and port. */
+  socketPath?: string;
 }
 
 /** One HTTP request over a real socket; node:http, so tests can set any Host header. */
@@ -28,7 +30,8 @@ export function send(baseUrl: string, path: string, options: SendOptions = {}): 
   };
   if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: options.method ?? 'GET', headers }, (res) => {
+    const target = options.socketPath ? { socketPath: options.socketPath, path: `${url.pathname}${url.search}` } : url;
+    const req = httpRequest({ ...(target instanceof URL ? urlOptions(target) : target), method: options.method ?? 'GET', headers }, (res) => {
       let text = '';
       res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
       res.on('end', () => {
@@ -44,6 +47,10 @@ export function send(baseUrl: string, path: string, options: SendOptions = {}): 
     req.on('error', reject);
     req.end(body);
   });
+}
+
+function urlOptions(url: URL): { hostname: string; port: string; path: string } {
+  return { hostname: url.hostname.replace(/^\[|\]$/g, ''), port: url.port, path: `${url.pathname}${url.search}` };
 }
 
 export interface TestApi {
@@ -68,14 +75,18 @@ export async function startTestApi(
     port: 0,
     env: { ...home.env, ...options.env },
     deps: { logger, ...options.deps },
+    // Tests share one machine: the discovery file would be the temp home's, but nothing reads it here.
+    discovery: false,
   });
+  const auth = { authorization: `Bearer ${server.token}` };
   return {
     server,
     home,
     url: server.url,
     logLines,
     logger,
-    send: (path, sendOptions) => send(server.url, path, sendOptions),
+    // Authenticated as the owner unless the test sets its own Authorization header.
+    send: (path, sendOptions) => send(server.url, path, { ...sendOptions, headers: { ...auth, ...sendOptions?.headers } }),
     close: async () => {
       await server.close();
       if (!options.home) await home.cleanup();

@@ -1,9 +1,12 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { lstat } from 'node:fs/promises';
 import { createServer } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeTempHome, runThv, THV_BIN, type TempHome } from '../fixtures/cli.js';
+import { makeTempHome, runThv, type TempHome } from '../fixtures/cli.js';
+import { startServe } from '../fixtures/serve.js';
+import { readDiscovery, requestRunningServer } from '../../src/api/discovery.js';
+import { resolvePaths } from '../../src/core/paths.js';
 import { openApiProblems } from './openapi-structure.js';
 import { send } from './helpers.js';
 
@@ -14,14 +17,26 @@ afterEach(async () => {
 });
 
 describe('thv serve (the built CLI)', () => {
-  it('--openapi prints a valid OpenAPI 3 document and exits 0 without listening', async () => {
+  it('--openapi --socket=<path> (how ToolHive Studio starts it) serves the document and /api/doc, and keeps running', async () => {
     home = await makeTempHome();
-    const result = await runThv(['serve', '--openapi'], home);
-    expect(result.code).toBe(0);
-    const doc = JSON.parse(result.stdout) as { openapi: string; paths: Record<string, unknown> };
-    expect(doc.openapi).toMatch(/^3\./);
-    expect(openApiProblems(doc)).toEqual([]);
-    expect(Object.keys(doc.paths)).toContain('/api/v1beta/registry/{name}/servers/{serverName}');
+    const socketPath = join(home.root, 'studio', 'thv.sock');
+    const serve = await startServe(home, ['--openapi', `--socket=${socketPath}`]);
+    try {
+      expect(serve.url).toBe(`unix://${socketPath}`);
+      const doc = await send('http://localhost', '/api/openapi.json', { socketPath });
+      expect(doc.status).toBe(200);
+      const document = doc.json as { openapi: string; paths: Record<string, unknown> };
+      expect(document.openapi).toMatch(/^3\./);
+      expect(openApiProblems(document)).toEqual([]);
+      expect(Object.keys(document.paths)).toContain('/api/v1beta/registry/{name}/servers/{serverName}');
+      const page = await send('http://localhost', '/api/doc', { socketPath });
+      expect(page.status).toBe(200);
+      expect(page.text).toContain('<!doctype html>');
+      expect(serve.child.exitCode).toBeNull();
+    } finally {
+      expect(await serve.stop()).toBe(0);
+    }
+    await expect(lstat(socketPath)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('an invalid --port is a usage error (exit 2)', async () => {
@@ -48,26 +63,38 @@ describe('thv serve (the built CLI)', () => {
     }
   });
 
-  it('serves on the loopback port it prints, refuses a foreign Host, and stops cleanly on SIGTERM', async () => {
+  it('serves on the loopback port it prints, with the token it prints once, refuses a foreign Host, and stops cleanly on SIGTERM', async () => {
     home = await makeTempHome();
-    const child = spawn(process.execPath, [THV_BIN, 'serve', '--port', '0'], { env: home.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-        stderr += chunk;
-        const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
-        if (match) resolve(match[1]!);
-      });
-      child.once('exit', (code) => reject(new Error(`thv serve exited with ${code}: ${stderr}`)));
-    });
+    const serve = await startServe(home, ['--port', '0']);
+    const url = serve.url;
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const auth = { authorization: `Bearer ${serve.token!}` };
     try {
-      expect((await send(url, '/health')).status).toBe(204);
-      expect((await send(url, '/health', { headers: { host: 'evil.example' } })).status).toBe(403);
-      expect((await send(url, '/api/v1beta/registry')).json).toMatchObject({ registries: [{ name: 'default', type: 'embedded' }] });
+      expect((await send(url, '/health')).status).toBe(401);
+      expect((await send(url, '/health', { headers: auth })).status).toBe(204);
+      expect((await send(url, '/health', { headers: { ...auth, host: 'evil.example' } })).status).toBe(403);
+      expect((await send(url, '/api/v1beta/registry', { headers: auth })).json).toMatchObject({ registries: [{ name: 'default', type: 'embedded' }] });
+      // The CLI's own client finds the server and its token in the discovery file.
+      const viaDiscovery = await requestRunningServer(resolvePaths(home.env), 'GET', '/api/v1beta/version');
+      expect(viaDiscovery.status).toBe(200);
+      expect(serve.stderr().split(serve.token!).length - 1).toBe(1);
     } finally {
-      child.kill('SIGTERM');
+      expect(await serve.stop()).toBe(0);
     }
-    const [code] = (await once(child, 'exit')) as [number | null];
-    expect(code).toBe(0);
+    expect(await readDiscovery(resolvePaths(home.env))).toBeUndefined();
+  });
+
+  it('a non-loopback --host keeps the token and warns', async () => {
+    home = await makeTempHome();
+    const serve = await startServe(home, ['--host', '0.0.0.0', '--port', '0']);
+    try {
+      expect(serve.stderr()).toContain('Warning: binding 0.0.0.0');
+      expect(serve.stderr()).toContain('requires the bearer token');
+      const port = new URL(serve.url).port;
+      expect((await send(`http://127.0.0.1:${port}`, '/health')).status).toBe(401);
+      expect((await send(`http://127.0.0.1:${port}`, '/health', { headers: { authorization: `Bearer ${serve.token!}` } })).status).toBe(204);
+    } finally {
+      await serve.stop();
+    }
   });
 });

@@ -111,13 +111,14 @@ describe('request bodies', () => {
 describe('request logs', () => {
   it('log method, path and status but never headers or credential-looking query values', async () => {
     const before = api.logLines.length;
-    await api.send('/api/v1beta/version?access_token=SECRET-QUERY-TOKEN', {
-      headers: { authorization: 'Bearer SECRET-HEADER-TOKEN', cookie: 'session=SECRET-COOKIE' },
-    });
+    await api.send('/api/v1beta/version?access_token=SECRET-QUERY-TOKEN', { headers: { cookie: 'session=SECRET-COOKIE' } });
+    await api.send('/api/v1beta/version', { headers: { authorization: 'Bearer SECRET-WRONG-TOKEN-0123456789' } });
     const lines = api.logLines.slice(before).join('');
     expect(lines).toContain('/api/v1beta/version');
     expect(lines).toContain('"status":200');
+    expect(lines).toContain('"status":401');
     expect(lines).not.toContain('SECRET');
+    expect(lines).not.toContain(api.server.token!);
   });
 });
 

@@ -2,39 +2,48 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { badRequest } from '../../core/errors.js';
 import { failedTo } from '../errors.js';
-import { renderJson } from '../output.js';
 
 interface ServeOptions {
   host: string;
   port: string;
+  socket?: string;
   openapi?: boolean;
 }
 
 export function registerServeCommand(program: Command, ctx: CliContext): void {
   program
     .command('serve')
-    .description('Serve the local REST API (loopback only unless --host says otherwise)')
+    .description('Serve the local REST API to its owner: on a unix socket (--socket) or on loopback with a bearer token')
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0 picks a free one)', '8080')
-    .option('--openapi', 'print the OpenAPI 3 document and exit')
+    .option('--socket <path>', 'listen on this unix socket (0600, in a 0700 folder) instead of a TCP port')
+    .option('--openapi', 'also serve the HTML API reference at /api/doc (the document is always at /api/openapi.json)')
     .action(async (opts: ServeOptions) => {
       const port = parsePort(opts.port);
       const api = await import('../../api/server.js');
-      if (opts.openapi) {
-        const { openApiDocument } = await import('../../api/openapi.js');
-        const app = await api.buildApiServer(await api.defaultDeps(ctx.env, { paths: ctx.paths }), { host: opts.host });
-        ctx.out(renderJson(openApiDocument(app)));
-        await app.close();
-        return;
-      }
-      const { isLoopbackHost } = await import('../../api/host-check.js');
-      if (!isLoopbackHost(opts.host)) {
-        ctx.err(`Warning: the API has no authentication; binding ${opts.host} exposes it to every machine that can reach that address.\n`);
+      if (!opts.socket) {
+        const { isLoopbackHost } = await import('../../api/host-check.js');
+        if (!isLoopbackHost(opts.host)) {
+          ctx.err(
+            `Warning: binding ${opts.host} lets every machine that can reach that address try the API; it still requires the bearer token, which travels unencrypted over HTTP.\n`,
+          );
+        }
       }
       const server = await failedTo('start the API server', () =>
-        api.startApiServer({ host: opts.host, port, env: ctx.env, deps: { paths: ctx.paths } }),
+        api.startApiServer({
+          host: opts.host,
+          port,
+          ...(opts.socket ? { socket: opts.socket } : {}),
+          ...(opts.openapi ? { openapi: true } : {}),
+          env: ctx.env,
+          deps: { paths: ctx.paths },
+        }),
       );
-      ctx.err(`API server listening on ${server.url} (OpenAPI document at ${server.url}/api/openapi.json)\n`);
+      ctx.err(`API server listening on ${server.url} (OpenAPI document at /api/openapi.json${opts.openapi ? ', reference at /api/doc' : ''})\n`);
+      if (server.token) {
+        // Shown once so a person can curl the API; tools read it from the discovery file instead.
+        ctx.err(`API token (send as "Authorization: Bearer <token>"; also in ${(await import('../../api/discovery.js')).discoveryFile(ctx.paths)}):\n${server.token}\n`);
+      }
       await new Promise<void>((resolve) => {
         const stop = () => {
           process.off('SIGINT', stop);
