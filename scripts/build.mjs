@@ -26,6 +26,13 @@ const englishOnlyZod = {
     }));
   },
 };
+/** jsonc-parser's "main" is a UMD build whose lazy require()s esbuild cannot follow; its ESM build bundles. */
+const jsoncParserEsm = {
+  name: 'jsonc-parser-esm',
+  setup(b) {
+    b.onResolve({ filter: /^jsonc-parser$/ }, () => ({ path: join(root, 'node_modules', 'jsonc-parser', 'lib', 'esm', 'main.js') }));
+  },
+};
 await rm(join(root, 'dist'), { recursive: true, force: true });
 // Extra entry points (e.g. the detached workload supervisor) are built when their source exists.
 const entryPoints = { thv: 'src/cli/main.ts' };
@@ -59,7 +66,7 @@ await build({
     ].join(' '),
   },
   loader: { '.json': 'json' },
-  plugins: [englishOnlyZod],
+  plugins: [englishOnlyZod, jsoncParserEsm],
 });
 // The embedded catalog: catalog/servers.yaml, validated, as dist/embedded-registry.json (docs/registry.md).
 try {

@@ -68,6 +68,17 @@ export class GroupStore {
     return this.require(name, LIST_GROUPS_HINT);
   }
 
+  /** Changes a group's registered clients under its file lock (`thv client register/remove`). */
+  async updateRegisteredClients(name: string, change: (clients: string[]) => string[]): Promise<Group> {
+    const file = this.file(name);
+    return withFileLock(file, async () => {
+      const group = await this.require(name);
+      const next: Group = { ...group, registered_clients: change([...group.registered_clients]) };
+      await writeJsonAtomic(file, next);
+      return next;
+    });
+  }
+
   async list(): Promise<Group[]> {
     let files: string[] = [];
     try {

@@ -22,7 +22,7 @@ import { WorkloadCredentials } from './credentials.js';
 import { Reconciler } from './reconcile.js';
 import { buildRunConfig, checkWorkloadName, type RunRequest } from './run-request.js';
 import { waitUntilRunning } from './wait-running.js';
-import { LIVE_STATUSES, toWorkloadInfo, workloadUrl, type RunConfig, type StatusFile, type WorkloadInfo } from './types.js';
+import { LIVE_STATUSES, toWorkloadInfo, workloadUrl, type RunConfig, type StatusFile, type WorkloadInfo, type WorkloadObserver } from './types.js';
 
 export type { RemoteAuthInput, RunRequest, SecretRef } from './run-request.js';
 
@@ -42,6 +42,8 @@ export interface WorkloadManagerDeps {
   stopTimeoutMs?: number;
   /** Grace period between SIGTERM and SIGKILL for the server of a supervisor that died. */
   orphanGraceMs?: number;
+  /** Told after a start and a stop (client config files follow workloads through it). */
+  observer?: WorkloadObserver;
 }
 
 /**
@@ -133,7 +135,21 @@ export class WorkloadManager {
   /** Starts a stopped workload with a detached supervisor; a running one is left as it is. */
   async start(name: string): Promise<{ url: string; port: number; alreadyRunning: boolean }> {
     // Two concurrent starts of one workload must not launch two supervisors.
-    return withFileLock(this.runConfigs.file(name), () => this.startLocked(name), { waitMs: 90_000 });
+    const started = await withFileLock(this.runConfigs.file(name), () => this.startLocked(name), { waitMs: 90_000 });
+    if (this.deps.observer?.started) {
+      const info = await this.status(name);
+      await this.notify(() => this.deps.observer!.started!({ ...info, url: started.url, port: started.port }));
+    }
+    return started;
+  }
+
+  /** Observers report their own problems; one never turns a done start or stop into a failure. */
+  private async notify(fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      (this.deps.log ?? defaultLog()).warn({ err: err instanceof Error ? err.message : String(err) }, 'a workload observer failed');
+    }
   }
 
   private async startLocked(name: string): Promise<{ url: string; port: number; alreadyRunning: boolean }> {
@@ -190,7 +206,13 @@ export class WorkloadManager {
   }
 
   async stop(name: string): Promise<{ wasRunning: boolean }> {
-    await this.runConfigs.get(name);
+    const config = await this.runConfigs.get(name);
+    const result = await this.stopProcess(name);
+    if (this.deps.observer?.stopped) await this.notify(() => this.deps.observer!.stopped!({ name, group: config.group }));
+    return result;
+  }
+
+  private async stopProcess(name: string): Promise<{ wasRunning: boolean }> {
     const status = await this.reconciledStatus(name);
     if (!status || !LIVE_STATUSES.has(status.status) || !isProcessAlive(status.process_id)) {
       if (status && LIVE_STATUSES.has(status.status)) await this.statuses.set(name, 'stopped', '');

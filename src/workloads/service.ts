@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.js';
 import type { RegistryService } from '../registry/service.js';
 import type { StaleMarker } from '../registry/types.js';
 import { WorkloadManager } from './manager.js';
+import type { WorkloadObserver } from './types.js';
 
 export interface WorkloadServiceOptions {
   paths: Paths;
@@ -19,6 +20,8 @@ export interface WorkloadServiceOptions {
    * reports `unauthenticated` with the URL instead (the REST API, SPEC §7). Default true.
    */
   openBrowser?: boolean;
+  /** Told after starts and stops; built above this layer (client config files, docs/clients.md). */
+  observer?: WorkloadObserver;
 }
 
 /** The one way the CLI and the REST API build the workload service, so both behave the same. */
@@ -29,6 +32,7 @@ export function createWorkloadManager(options: WorkloadServiceOptions): Workload
     env: options.env,
     ...(options.openBrowser === false ? { supervisorEnv: { ...options.env, TOOLHIVE_NON_INTERACTIVE: '1' } } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.observer ? { observer: options.observer } : {}),
     getServer: async (name) => {
       if (!registry) {
         const { RegistryService } = await import('../registry/service.js');

@@ -197,6 +197,15 @@ export function toWorkloadInfo(config: RunConfig, status: StatusFile | undefined
   };
 }
 
+/**
+ * Told when a workload has started or stopped (e.g. to keep AI clients' config files current,
+ * docs/clients.md). Supplied by the layer above; a failing observer never fails the operation.
+ */
+export interface WorkloadObserver {
+  started?(workload: WorkloadInfo): Promise<void>;
+  stopped?(workload: Pick<WorkloadInfo, 'name' | 'group'>): Promise<void>;
+}
+
 /** The URL a client connects to (SPEC §5). */
 export function workloadUrl(config: RunConfig, port = config.port ?? 0): string {
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;

@@ -6,6 +6,7 @@ import { registerRegistryAuthRoutes } from './registry-auth.js';
 import { registerWorkloadRoutes } from './workloads.js';
 import { registerGroupRoutes } from './groups.js';
 import { registerSecretRoutes } from './secrets.js';
+import { registerClientRoutes } from './clients.js';
 
 export type RouteModule = (app: FastifyInstance, deps: ApiDeps) => void | Promise<void>;
 
@@ -17,4 +18,5 @@ export const ROUTE_MODULES: RouteModule[] = [
   registerWorkloadRoutes,
   registerGroupRoutes,
   registerSecretRoutes,
+  registerClientRoutes,
 ];

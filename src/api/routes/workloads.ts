@@ -4,6 +4,8 @@ import { DEFAULT_LOG_TAIL_BYTES, MAX_LOG_TAIL_BYTES, readLogTail } from '../log-
 import { errorResponses } from '../schemas.js';
 import { badRequest } from '../../core/errors.js';
 import { createWorkloadManager } from '../../workloads/service.js';
+import { clientsObserver } from '../../clients/observer.js';
+import type { ClientChangeReport } from '../../clients/service.js';
 import type { RunRequest, WorkloadManager } from '../../workloads/manager.js';
 
 export const WORKLOADS_PREFIX = '/api/v1beta/workloads';
@@ -107,10 +109,22 @@ export interface WorkloadRouteDeps extends ApiDeps {
 
 export function workloadManagerFor(deps: WorkloadRouteDeps): WorkloadManager {
   // The API never opens a browser (SPEC §7): a remote OAuth login shows up as `unauthenticated` with its URL.
-  return (
-    deps.workloads ??
-    createWorkloadManager({ paths: deps.paths, env: deps.env, interactive: false, openBrowser: false, registry: deps.registry, ...(deps.clock ? { clock: deps.clock } : {}) })
-  );
+  if (deps.workloads) return deps.workloads;
+  const workloads: WorkloadManager = createWorkloadManager({
+    paths: deps.paths,
+    env: deps.env,
+    interactive: false,
+    openBrowser: false,
+    registry: deps.registry,
+    ...(deps.clock ? { clock: deps.clock } : {}),
+    // Registered AI clients follow the workloads (docs/clients.md); problems go to the log.
+    observer: clientsObserver({ paths: deps.paths, workloads: () => workloads, onReport: (report) => logClientProblems(deps, report) }),
+  });
+  return workloads;
+}
+
+function logClientProblems(deps: WorkloadRouteDeps, report: ClientChangeReport): void {
+  for (const problem of report.problems) deps.logger?.warn({ client: problem.client, file: problem.file }, problem.message);
 }
 
 /** `/api/v1beta/workloads`: the CLI's workload commands over HTTP, through the same service. */

@@ -6,6 +6,7 @@ import { registerRegistryCommands, registerSearchCommand } from './registry.js';
 import { registerConfigCommands } from './config.js';
 import { registerSecretCommands } from './secret.js';
 import { registerWorkloadCommands } from './workloads.js';
+import { registerClientCommands } from './client.js';
 
 /**
  * Every command group, one file each. Keep registration cheap: command files import their services
@@ -19,4 +20,5 @@ export const COMMAND_GROUPS: Array<(program: Command, ctx: CliContext) => void> 
   registerConfigCommands,
   registerSecretCommands,
   registerWorkloadCommands,
+  registerClientCommands,
 ];

@@ -4,6 +4,7 @@ import { isInteractive } from '../context.js';
 import { failedTo } from '../errors.js';
 import { badRequest } from '../../core/errors.js';
 import { registerGroupCommands } from './groups.js';
+import { cliClientsObserver } from './client.js';
 import { formatAge, renderJson, renderTable } from '../output.js';
 import type { WorkloadManager, RunRequest } from '../../workloads/manager.js';
 import { parseEnvFlags, parseHeaderFlags, parseSecretFlag } from '../run-flags.js';
@@ -11,13 +12,16 @@ import type { WorkloadInfo } from '../../workloads/types.js';
 
 async function manager(ctx: CliContext): Promise<WorkloadManager> {
   const { createWorkloadManager } = await import('../../workloads/service.js');
-  return createWorkloadManager({
+  const workloads: WorkloadManager = createWorkloadManager({
     paths: ctx.paths,
     env: ctx.env,
     interactive: isInteractive(ctx),
     onStale: (stale) =>
       ctx.err(`Warning: the registry could not be reached (${stale.error}); using data from ${formatAge(Date.now() - stale.fetchedAt)} ago.\n`),
+    // Registered AI clients follow the workloads (docs/clients.md).
+    observer: cliClientsObserver(ctx, () => workloads),
   });
+  return workloads;
 }
 
 interface RunOptions {
