@@ -1,5 +1,6 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
+import { homedir } from 'node:os';
 import type { Paths } from '../core/paths.js';
 import { badRequest } from '../core/errors.js';
 import { packageRoot } from '../core/package-root.js';
@@ -44,7 +45,9 @@ export interface ClientServiceDeps {
   /** Groups and running workloads; the workloads layer's own stores. */
   groups: Pick<GroupStore, 'list' | 'require' | 'updateRegisteredClients'>;
   listWorkloads(options: { all: boolean; group?: string }): Promise<WorkloadInfo[]>;
-  /** Where the client files are; defaults to this machine. */
+  /** The environment the clients see (HOME, APPDATA, XDG_CONFIG_HOME, CODEX_HOME, …). */
+  env: NodeJS.ProcessEnv;
+  /** Where the client files are; defaults to this machine's platform with `env`. */
   environment?: ClientEnvironment;
   /** How a client starts thv (Claude Desktop's stdio bridge); defaults to this node and this package. */
   thvCommand?: string[];
@@ -52,7 +55,7 @@ export interface ClientServiceDeps {
 
 export function machineEnvironment(env: NodeJS.ProcessEnv): ClientEnvironment {
   const platform: ClientPlatform = process.platform === 'win32' || process.platform === 'darwin' ? process.platform : 'linux';
-  const home = (platform === 'win32' ? env.USERPROFILE : env.HOME) || env.HOME || (process.env.HOME ?? '');
+  const home = (platform === 'win32' ? env.USERPROFILE : env.HOME) || env.HOME || homedir();
   return { platform, home, env: { ...env } };
 }
 
@@ -70,7 +73,7 @@ export class ClientService implements WorkloadObserver {
   constructor(private readonly deps: ClientServiceDeps) {
     this.files = new ClientConfigFiles(deps.paths.stateDir);
     this.config = new ConfigStore(deps.paths.configFile);
-    this.environment = deps.environment ?? machineEnvironment(process.env);
+    this.environment = deps.environment ?? machineEnvironment(deps.env);
     this.thvCommand = deps.thvCommand ?? [process.execPath, join(packageRoot(), 'bin', 'thv.js')];
   }
 

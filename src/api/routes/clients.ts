@@ -27,7 +27,7 @@ const nameParams = { type: 'object', properties: { name: { type: 'string' } }, r
 /** `/api/v1beta/clients` and `/discovery/clients`: `thv client …` over HTTP, in ToolHive's shapes. */
 export function registerClientRoutes(app: FastifyInstance, deps: WorkloadRouteDeps): void {
   const workloads = workloadManagerFor(deps);
-  const clients = new ClientService({ paths: deps.paths, groups: workloads.groups, listWorkloads: (o) => workloads.list(o) });
+  const clients = new ClientService({ paths: deps.paths, env: deps.env, groups: workloads.groups, listWorkloads: (o) => workloads.list(o) });
   const tags = ['clients'];
 
   app.get(

@@ -118,7 +118,7 @@ export function workloadManagerFor(deps: WorkloadRouteDeps): WorkloadManager {
     registry: deps.registry,
     ...(deps.clock ? { clock: deps.clock } : {}),
     // Registered AI clients follow the workloads (docs/clients.md); problems go to the log.
-    observer: clientsObserver({ paths: deps.paths, workloads: () => workloads, onReport: (report) => logClientProblems(deps, report) }),
+    observer: clientsObserver({ paths: deps.paths, env: deps.env, workloads: () => workloads, onReport: (report) => logClientProblems(deps, report) }),
   });
   return workloads;
 }

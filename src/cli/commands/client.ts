@@ -15,7 +15,7 @@ const collect = (value: string, previous: string[]) => [...previous, ...value.sp
 async function services(ctx: CliContext): Promise<{ clients: ClientService; workloads: WorkloadManager }> {
   const [{ createWorkloadManager }, { ClientService }] = await Promise.all([import('../../workloads/service.js'), import('../../clients/service.js')]);
   const workloads = createWorkloadManager({ paths: ctx.paths, env: ctx.env, interactive: false });
-  const clients = new ClientService({ paths: ctx.paths, groups: workloads.groups, listWorkloads: (o) => workloads.list(o) });
+  const clients = new ClientService({ paths: ctx.paths, env: ctx.env, groups: workloads.groups, listWorkloads: (o) => workloads.list(o) });
   return { clients, workloads };
 }
 
@@ -24,7 +24,7 @@ async function services(ctx: CliContext): Promise<{ clients: ClientService; work
  * the workload; what could not be done is a warning on stderr, never a failed command.
  */
 export function cliClientsObserver(ctx: CliContext, workloads: () => WorkloadManager): WorkloadObserver {
-  return clientsObserver({ paths: ctx.paths, workloads, onReport: (report) => warn(ctx, report) });
+  return clientsObserver({ paths: ctx.paths, env: ctx.env, workloads, onReport: (report) => warn(ctx, report) });
 }
 
 function warn(ctx: CliContext, report: ClientChangeReport): void {
