@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { THV_BIN, makeTempHome, runThv, type TempHome } from '../fixtures/cli.js';
+import { runThvInPty } from '../fixtures/pty.js';
 import { STDIO_FIXTURE, isAlive, pidsIn, textOf } from '../workloads/helpers.js';
 
 let home: TempHome;
@@ -115,6 +116,16 @@ describe('thv client', () => {
     expect(JSON.parse(result.stdout).registered.sort()).toEqual(['cursor', 'vscode']);
     // A client that is not installed gets no folder.
     await expect(stat(join(home.root, '.codeium'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('setup on a terminal lists the installed, unregistered clients and registers the ones picked', async () => {
+    const session = runThvInPty(['client', 'setup'], home.env, 30_000);
+    await session.answer('Register which?', '2');
+    const { code, output } = await session.exit;
+    expect(code, output).toBe(0);
+    expect(output).toMatch(/1\) cursor .*\r?\n.*2\) vscode /);
+    expect(output).toContain('Registered vscode');
+    expect(JSON.parse((await runThv(['client', 'list-registered', '--format', 'json'], home)).stdout)).toEqual([{ name: 'vscode', groups: ['default'] }]);
   });
 
   it('refuses an unknown client (naming the valid ones) and an unknown group', async () => {
