@@ -130,8 +130,9 @@ export const CLIENTS: readonly ClientDefinition[] = [
     displayName: 'Claude Desktop',
     format: 'json',
     pointer: ['mcpServers'],
-    files: (env) => [claudeDesktopFile(env)],
-    detect: (env) => [pathOf(env).dirname(claudeDesktopFile(env))],
+    // Windows MSIX installs (the default since early 2026) read a virtualised copy of the file.
+    files: async (env) => [claudeDesktopFile(env), ...((await claudeDesktopMsixInstalled(env)) ? [claudeDesktopMsixFile(env)] : [])],
+    detect: (env) => [pathOf(env).dirname(claudeDesktopFile(env)), ...(env.platform === 'win32' ? [claudeDesktopMsixPackage(env)] : [])],
     // The file takes stdio servers only (an http entry is ignored or crashes the app): a bridge.
     entry: (w, ctx) => ({ command: ctx.thvCommand[0], args: [...ctx.thvCommand.slice(1), 'proxy', 'stdio', w.name] }),
     note: 'stdio bridge: `thv proxy stdio <workload>`',
@@ -271,7 +272,17 @@ function claudeDesktopFile(env: ClientEnvironment): string {
 
 /** The MSIX install of Claude Desktop (the Windows default since early 2026) reads a virtualised copy. */
 export function claudeDesktopMsixFile(env: ClientEnvironment): string {
-  return pathOf(env).join(localAppData(env), 'Packages', 'Claude_pzs8sxrjxfjjc', 'LocalCache', 'Roaming', 'Claude', 'claude_desktop_config.json');
+  return pathOf(env).join(claudeDesktopMsixPackage(env), 'LocalCache', 'Roaming', 'Claude', 'claude_desktop_config.json');
+}
+
+function claudeDesktopMsixPackage(env: ClientEnvironment): string {
+  return pathOf(env).join(localAppData(env), 'Packages', 'Claude_pzs8sxrjxfjjc');
+}
+
+async function claudeDesktopMsixInstalled(env: ClientEnvironment): Promise<boolean> {
+  if (env.platform !== 'win32') return false;
+  const { access } = await import('node:fs/promises');
+  return access(claudeDesktopMsixPackage(env)).then(() => true, () => false);
 }
 
 function clineSettingsDir(env: ClientEnvironment): string {

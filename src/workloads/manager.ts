@@ -248,7 +248,14 @@ export class WorkloadManager {
 
   async moveToGroup(name: string, group: string): Promise<void> {
     await this.groups.require(group);
+    const before = await this.runConfigs.get(name);
     await this.runConfigs.update(name, (config) => ({ ...config, group }));
+    // The old group's clients lose the workload; a running one appears in the new group's.
+    const observer = this.deps.observer;
+    if (!observer || before.group === group) return;
+    if (observer.stopped) await this.notify(() => observer.stopped!({ name, group: before.group }));
+    const info = await this.status(name);
+    if (observer.started && LIVE_STATUSES.has(info.status)) await this.notify(() => observer.started!(info));
   }
 
   /** Stops the workload and deletes its run config, status file, log and stored credentials. */

@@ -174,6 +174,17 @@ describe('editing client files safely', () => {
     }
   });
 
+  it("writes Claude Desktop's MSIX copy too when the Windows MSIX package is installed", async () => {
+    await fx.cleanup();
+    fx = await clientsFixture('win32');
+    const packageDir = join(fx.home, 'AppData', 'Local', 'Packages', 'Claude_pzs8sxrjxfjjc');
+    await mkdir(packageDir, { recursive: true });
+    fx.workloads = [workload('fetch', 41001)];
+    await fx.service.register(['claude-desktop']);
+    const msix = join(packageDir, 'LocalCache', 'Roaming', 'Claude', 'claude_desktop_config.json');
+    expect(JSON.parse(await readFile(msix, 'utf8')).mcpServers.fetch.args.slice(-3)).toEqual(['proxy', 'stdio', 'fetch']);
+  });
+
   it('refuses an unknown client with the list of valid ones', async () => {
     await expect(fx.service.register(['notepad'])).rejects.toMatchObject({ code: 'bad_request', hint: expect.stringContaining('claude-code') });
   });

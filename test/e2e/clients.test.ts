@@ -94,6 +94,15 @@ describe('thv client', () => {
     expect(JSON.parse((await runThv(['client', 'list-registered', '--format', 'json'], home)).stdout)).toEqual([]);
   });
 
+  it("a workload moved to a client's group (thv group rm) appears in the client", async () => {
+    expect((await runThv(['group', 'create', 'research'], home)).code).toBe(0);
+    expect((await runThv(['client', 'register', 'cursor'], home)).code).toBe(0);
+    const url = await runFixture('papers', ['--group', 'research']);
+    await writeFile(cursorFile, '{}\n');
+    expect((await runThv(['group', 'rm', 'research'], home)).code).toBe(0);
+    expect(await cursorServers()).toEqual({ papers: { url } });
+  });
+
   it('register writes the running workloads at once; a broken file is reported and left as it was', async () => {
     const url = await runFixture('fetch');
     const broken = '{ "mcpServers": { ';

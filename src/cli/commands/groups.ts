@@ -2,13 +2,17 @@ import { Option, type Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { failedTo } from '../errors.js';
 import { renderJson, renderTable } from '../output.js';
+import type { WorkloadManager } from '../../workloads/manager.js';
 
 export function registerGroupCommands(program: Command, ctx: CliContext): void {
   const group = program.command('group').description('Manage groups of workloads');
   const groups = async () => {
     const { GroupService } = await import('../../workloads/group-service.js');
     const { createWorkloadManager } = await import('../../workloads/service.js');
-    return new GroupService(createWorkloadManager({ paths: ctx.paths, env: ctx.env, interactive: false }));
+    const { cliClientsObserver } = await import('./client.js');
+    // Workloads moved by `group rm` follow the clients registered for their new group (docs/clients.md).
+    const workloads: WorkloadManager = createWorkloadManager({ paths: ctx.paths, env: ctx.env, interactive: false, observer: cliClientsObserver(ctx, () => workloads) });
+    return new GroupService(workloads);
   };
 
   group
