@@ -22,6 +22,8 @@ import { WorkloadCredentials } from './credentials.js';
 import { Reconciler } from './reconcile.js';
 import { buildRunConfig, checkWorkloadName, type RunRequest } from './run-request.js';
 import { waitUntilRunning } from './wait-running.js';
+import { hostRuntimes, type RuntimeRegistry } from '../runtimes/index.js';
+import { chooseProfile, chooseRuntime, requireRuntime, unconfinedWarning } from './isolation.js';
 import { LIVE_STATUSES, toWorkloadInfo, workloadUrl, type RunConfig, type StatusFile, type WorkloadInfo, type WorkloadObserver } from './types.js';
 
 export type { RemoteAuthInput, RunRequest, SecretRef } from './run-request.js';
@@ -44,6 +46,8 @@ export interface WorkloadManagerDeps {
   orphanGraceMs?: number;
   /** Told after a start and a stop (client config files follow workloads through it). */
   observer?: WorkloadObserver;
+  /** RuntimeKind → Runtime, for the availability check of `thv run` (default: this host's). */
+  runtimes?: RuntimeRegistry;
 }
 
 /**
@@ -71,6 +75,12 @@ export class WorkloadManager {
     this.reconciler = new Reconciler({ statuses: this.statuses, children: this.children, clock: this.clock, log, ...(deps.orphanGraceMs !== undefined ? { orphanGraceMs: deps.orphanGraceMs } : {}) });
   }
 
+  private runtimeRegistry: RuntimeRegistry | undefined;
+  /** The runtimes this host offers; built on first use (only `thv run` of a local server needs one). */
+  private runtimes(): RuntimeRegistry {
+    return (this.runtimeRegistry ??= this.deps.runtimes ?? hostRuntimes({ paths: this.deps.paths, env: this.deps.env, log: this.deps.log ?? defaultLog() }));
+  }
+
   logFile(name: string): string {
     return join(this.deps.paths.logsDir, `${name}.log`);
   }
@@ -88,7 +98,14 @@ export class WorkloadManager {
     await this.groups.require(group);
     const replacesFailed = await this.nameTakenByFailedWorkload(name);
     // Everything is validated before a credential reaches the secrets store, so a refused request leaves nothing behind.
-    const { config, credentials } = buildRunConfig(req, resolved, { name, group, createdAt: new Date(this.clock.now()).toISOString() }, warnings);
+    // Isolation (docs/isolation.md): chosen and checked before anything is stored, so a host where the
+    // sandbox cannot work refuses with the reason instead of leaving a workload in error.
+    const runtime = chooseRuntime(req.runtime, Boolean(resolved.remoteUrl));
+    const permissionProfile = resolved.remoteUrl ? undefined : chooseProfile(req.permissionProfile, resolved.permissions);
+    if (runtime !== 'none') await requireRuntime(await this.runtimes().get(runtime));
+    else if (!resolved.remoteUrl) warnings.push(unconfinedWarning(name));
+    const isolated: RunRequest = { ...req, runtime, ...(permissionProfile ? { permissionProfile } : {}) };
+    const { config, credentials } = buildRunConfig(isolated, resolved, { name, group, createdAt: new Date(this.clock.now()).toISOString() }, warnings);
     // Removed only now, so a refused request leaves the failed workload for inspection.
     if (replacesFailed) await this.remove(name);
     await this.credentials.store(credentials);

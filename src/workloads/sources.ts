@@ -18,6 +18,8 @@ export interface ResolvedSource {
   suggestedName: string;
   /** Environment variables the registry entry marks as required (checked against -e and --secret). */
   requiredEnv?: Array<{ name: string; secret: boolean; description?: string }>;
+  /** The registry entry's permission profile (ToolHive format), applied when the user gives none. */
+  permissions?: unknown;
 }
 
 export interface SourceDeps {
@@ -114,7 +116,7 @@ async function registrySource(name: string, extraArgs: string[], deps: SourceDep
     const requiredEnv = (image.env_vars ?? [])
       .filter((v) => v.required && v.default === undefined)
       .map((v) => ({ name: v.name, secret: Boolean(v.secret), ...(v.description ? { description: v.description } : {}) }));
-    return { ...resolved, suggestedName: sanitiseName(shortName), ...(requiredEnv.length ? { requiredEnv } : {}) };
+    return { ...resolved, suggestedName: sanitiseName(shortName), ...(requiredEnv.length ? { requiredEnv } : {}), ...(image.permissions ? { permissions: image.permissions } : {}) };
   }
   const oci = image.image ?? image.packages?.find((p) => p.registry_type === 'oci')?.identifier;
   throw new ThvError('runtime_unavailable', `container runtime not available: "${server.name}" is only published as the container image ${oci ?? '(unknown image)'}`, {

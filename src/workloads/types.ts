@@ -1,4 +1,5 @@
 import type { PermissionProfile } from '../isolation/profile.js';
+import { isolationSummary } from './isolation.js';
 import { RUNTIME_KINDS, type RuntimeKind } from '../runtimes/types.js';
 
 /** SPEC §5 statuses. */
@@ -176,6 +177,12 @@ export interface WorkloadInfo {
   group: string;
   remote: boolean;
   process_id: number;
+  /** How the server runs (docs/isolation.md). */
+  runtime?: RunConfig['runtime'];
+  /** The isolation in force, e.g. `sandbox (bubblewrap), profile none (no network)`. */
+  isolation?: string;
+  /** The resolved permission profile stored in the run config. */
+  permission_profile?: PermissionProfile;
 }
 
 /** The row of a workload: its run config, and its (reconciled) status file when it has one. */
@@ -194,6 +201,9 @@ export function toWorkloadInfo(config: RunConfig, status: StatusFile | undefined
     group: config.group,
     remote: Boolean(config.remote_url),
     process_id: status && LIVE_STATUSES.has(status.status) ? status.process_id : 0,
+    runtime: config.runtime,
+    isolation: isolationSummary(config),
+    ...(config.permission_profile ? { permission_profile: config.permission_profile } : {}),
   };
 }
 

@@ -7,6 +7,8 @@ import { createWorkloadManager } from '../../workloads/service.js';
 import { clientsObserver } from '../../clients/observer.js';
 import type { ClientChangeReport } from '../../clients/service.js';
 import type { RunRequest, WorkloadManager } from '../../workloads/manager.js';
+import type { RuntimeKind } from '../../runtimes/types.js';
+import { builtinProfile, parseProfile } from '../../isolation/profile.js';
 
 export const WORKLOADS_PREFIX = '/api/v1beta/workloads';
 
@@ -28,6 +30,9 @@ export const workloadSchema = {
     group: { type: 'string' },
     remote: { type: 'boolean' },
     process_id: { type: 'integer', description: 'pid of the supervisor, 0 when none runs' },
+    runtime: { type: 'string', enum: ['none', 'sandbox', 'container'], description: 'how the server runs (docs/isolation.md)' },
+    isolation: { type: 'string', description: 'the isolation in force, e.g. "sandbox (bubblewrap), profile none (no network)"' },
+    permission_profile: { type: 'object', additionalProperties: true, description: 'the resolved permission profile (ToolHive format)' },
   },
   required: ['name', 'url', 'status', 'status_context', 'group'],
 } as const;
@@ -73,6 +78,12 @@ const createBodySchema = {
         bearer_token_file: { type: 'string' },
       },
     },
+    runtime: { type: 'string', enum: ['none', 'sandbox', 'container'], description: 'how a local server runs; default sandbox (docs/isolation.md)' },
+    isolation: { type: 'string', enum: ['none', 'sandbox', 'container'], description: 'alias of runtime: "none" runs the server unconfined' },
+    permission_profile: {
+      description: '"none", "network", or a permission profile object (ToolHive format)',
+      anyOf: [{ type: 'string', enum: ['none', 'network'] }, { type: 'object', additionalProperties: true }],
+    },
   },
 } as const;
 
@@ -100,6 +111,9 @@ interface CreateBody {
     bearer_token?: string;
     bearer_token_file?: string;
   };
+  runtime?: RuntimeKind;
+  isolation?: RuntimeKind;
+  permission_profile?: string | Record<string, unknown>;
 }
 
 export interface WorkloadRouteDeps extends ApiDeps {
@@ -272,6 +286,15 @@ function toRunRequest(body: CreateBody): RunRequest {
     ...(body.proxy_port ? { proxyPort: body.proxy_port } : {}),
     ...(body.host ? { host: body.host } : {}),
   };
+  const runtime = body.runtime ?? body.isolation;
+  if (body.runtime && body.isolation && body.runtime !== body.isolation) throw badRequest(`runtime ${body.runtime} and isolation ${body.isolation} contradict each other`);
+  if (runtime) req.runtime = runtime;
+  if (body.permission_profile !== undefined) {
+    req.permissionProfile =
+      typeof body.permission_profile === 'string'
+        ? builtinOrRefuse(body.permission_profile)
+        : parseProfile(body.permission_profile, 'permission_profile');
+  }
   const auth = body.remote_auth;
   if (auth) {
     req.remoteAuth = {
@@ -287,4 +310,10 @@ function toRunRequest(body: CreateBody): RunRequest {
     };
   }
   return req;
+}
+
+function builtinOrRefuse(name: string) {
+  const profile = builtinProfile(name);
+  if (!profile) throw badRequest(`permission_profile "${name}" is not a built-in profile`, 'Give none, network or a profile object.');
+  return profile;
 }

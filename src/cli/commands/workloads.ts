@@ -9,6 +9,8 @@ import { formatAge, renderJson, renderTable } from '../output.js';
 import type { WorkloadManager, RunRequest } from '../../workloads/manager.js';
 import { parseEnvFlags, parseHeaderFlags, parseSecretFlag } from '../run-flags.js';
 import type { WorkloadInfo } from '../../workloads/types.js';
+import { parseRuntimeFlags } from '../isolation-flags.js';
+import { loadProfileArgument } from '../../isolation/profile-file.js';
 
 async function manager(ctx: CliContext): Promise<WorkloadManager> {
   const { createWorkloadManager } = await import('../../workloads/service.js');
@@ -46,6 +48,9 @@ interface RunOptions {
   remoteAuthTimeout?: string;
   remoteAuthBearerToken?: string;
   remoteAuthBearerTokenFile?: string;
+  runtime?: string;
+  isolation?: string;
+  permissionProfile?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -65,6 +70,9 @@ export function registerWorkloadCommands(program: Command, ctx: CliContext): voi
     .option('--secret <NAME,target=ENV>', 'secret from the secrets store as an environment variable (repeatable)', collect, [])
     .option('--remote-header <Name: value>', 'header sent to a remote server with every request (repeatable; credential values are kept in the secrets store)', collect, [])
     .option('--foreground', 'run in this process instead of a detached supervisor')
+    .option('--runtime <runtime>', 'how a local server runs: sandbox (default on Linux), none (unconfined), container')
+    .option('--isolation <none>', 'alias of --runtime: --isolation none runs the server unconfined')
+    .option('--permission-profile <profile>', 'none, network, or a JSON/YAML permission profile file (docs/isolation.md)')
     .option('--remote-auth', 'authenticate to the remote server with OAuth')
     .option('--remote-auth-issuer <url>', 'OAuth issuer of the remote server')
     .option('--remote-auth-client-id <id>', 'OAuth client id')
@@ -97,6 +105,9 @@ export function registerWorkloadCommands(program: Command, ctx: CliContext): voi
       };
       const remoteAuth = remoteAuthInput(opts, cmd);
       if (remoteAuth) req.remoteAuth = remoteAuth;
+      const runtime = parseRuntimeFlags(opts);
+      if (runtime) req.runtime = runtime;
+      if (opts.permissionProfile !== undefined) req.permissionProfile = await loadProfileArgument(opts.permissionProfile);
       const workloads = await manager(ctx);
       if (opts.foreground) {
         await failedTo('run the workload', () => runForeground(ctx, workloads, req));
@@ -281,6 +292,7 @@ function describeWorkload(w: WorkloadInfo): string {
     ['Group', w.group],
     ['Created', w.created_at],
     ['Supervisor PID', w.process_id ? String(w.process_id) : '-'],
+    ...(w.isolation ? [['Isolation', w.isolation] as [string, string]] : []),
   ];
   return rows.map(([k, v]) => `${`${k}:`.padEnd(16)}${v}\n`).join('');
 }

@@ -1,0 +1,189 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { makeTempHome, runThv, type TempHome } from '../fixtures/cli.js';
+import { connectClient, textOf } from '../workloads/helpers.js';
+
+// The issue's "tested for real" list (docs/isolation.md): the built CLI, real bubblewrap, real
+// servers. Each probe runs twice — in the default sandbox and with `--isolation none` — and the
+// unconfined run must show the opposite, which proves that each probe can observe what it checks.
+
+const PROBE = resolve(import.meta.dirname, '../fixtures/probe-mcp-server.mjs');
+const PASSWORD = 'correct horse battery staple';
+
+function bwrapWorks(): string | undefined {
+  if (process.platform !== 'linux') return `sandbox tests need Linux (this is ${process.platform})`;
+  try {
+    execFileSync('bwrap', ['--unshare-all', '--ro-bind', '/', '/', 'true'], { stdio: 'pipe' });
+    return undefined;
+  } catch (err) {
+    return `bubblewrap cannot run here: ${(err as Error).message.split('\n')[0]}`;
+  }
+}
+const skipReason = bwrapWorks();
+if (skipReason) console.error(`skipping the sandbox end-to-end tests: ${skipReason}`);
+
+interface Target {
+  server: Server;
+  port: number;
+  hits: string[];
+}
+
+async function target(): Promise<Target> {
+  const hits: string[] = [];
+  const server = createServer((req, res) => {
+    hits.push(`${req.method} ${req.url}`);
+    res.end('target says hi');
+  });
+  server.on('connection', () => hits.push('connection'));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, port: (server.address() as AddressInfo).port, hits };
+}
+
+let home: TempHome;
+let allowed: Target;
+let other: Target;
+let readDir: string;
+let writeDir: string;
+let profileFile: string;
+const env = () => ({ TOOLHIVE_SECRETS_PASSWORD: PASSWORD, GITHUB_TOKEN: 'ghp_supervisor_must_not_keep_this' });
+
+beforeAll(async () => {
+  if (skipReason) return;
+  home = await makeTempHome();
+  await mkdir(join(home.root, '.ssh'), { recursive: true });
+  await writeFile(join(home.root, '.ssh', 'id_rsa'), 'PLANTED PRIVATE KEY');
+  readDir = join(home.root, 'granted-read');
+  writeDir = join(home.root, 'granted-write');
+  await mkdir(readDir);
+  await mkdir(writeDir);
+  await writeFile(join(readDir, 'data.txt'), 'readable data');
+  allowed = await target();
+  other = await target();
+  profileFile = join(home.root, 'profile.yaml');
+  await writeFile(
+    profileFile,
+    [`read: [${JSON.stringify(readDir)}]`, `write: [${JSON.stringify(writeDir)}]`, 'network:', '  outbound:', '    allow_host: [localhost]', `    allow_port: [${allowed.port}]`, ''].join('\n'),
+  );
+  // A real secrets store, so there is something to steal.
+  const set = await runThv(['secret', 'set', 'API_KEY'], home, { env: env(), input: 'store-secret-value' });
+  expect(set.code, set.stderr).toBe(0);
+}, 60_000);
+
+afterAll(async () => {
+  if (skipReason) return;
+  await runThv(['stop', '--all'], home, { timeoutMs: 60_000 });
+  allowed.server.close();
+  other.server.close();
+  await home.cleanup();
+});
+
+afterEach(() => {
+  if (skipReason) return;
+  allowed.hits.length = 0;
+  other.hits.length = 0;
+});
+
+async function runProbe(name: string, extra: string[]) {
+  const run = await runThv(['run', '--name', name, '--permission-profile', profileFile, ...extra, '--', 'node', PROBE], home, { env: env(), timeoutMs: 60_000 });
+  expect(run.code, run.stderr).toBe(0);
+  const url = /(http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(run.stdout)![1]!;
+  const status = JSON.parse((await runThv(['status', name, '--format', 'json'], home)).stdout) as Record<string, unknown>;
+  const client = await connectClient(url);
+  const call = async (tool: string, args: Record<string, unknown>) => textOf(await client.callTool({ name: tool, arguments: args }));
+  return { run, status, client, call };
+}
+
+describe.skipIf(skipReason)('a server in the sandbox (default) versus unconfined (--isolation none)', () => {
+  for (const mode of ['sandbox', 'none'] as const) {
+    const confined = mode === 'sandbox';
+    it(`${mode}: files, /proc, secrets, network`, async () => {
+      const { run, status, client, call } = await runProbe(`probe-${mode}`, confined ? [] : ['--isolation', 'none']);
+      try {
+        // What is in force is visible.
+        expect(status.runtime).toBe(mode);
+        expect(String(status.isolation)).toMatch(confined ? /^sandbox \(bubblewrap/ : /^none/);
+        expect(status.permission_profile).toMatchObject({ read: [readDir], write: [writeDir] });
+        if (!confined) expect(run.stderr).toMatch(/runs unconfined/);
+        else expect(run.stderr).toBe('');
+
+        const expectDenied = (text: string) => (confined ? expect(text).toMatch(/^ERROR/) : expect(text).toMatch(/^OK/));
+
+        // The user's private key and thv's secrets store.
+        expectDenied(await call('read_file', { path: join(home.root, '.ssh', 'id_rsa') }));
+        expectDenied(await call('read_file', { path: join(home.root, 'data', 'toolhive', 'secrets_encrypted') }));
+        // The supervisor's environment (its pid is the status's process_id).
+        const environ = await call('read_file', { path: `/proc/${status.process_id}/environ` });
+        expectDenied(environ);
+        // Scrubbed whatever the isolation: the supervisor never holds the store's password or tokens.
+        expect(environ).not.toContain(PASSWORD);
+        expect(environ).not.toContain('ghp_supervisor_must_not_keep_this');
+
+        // Writes outside the write paths, and into a read path.
+        const outside = join(home.root, `planted-by-${mode}.txt`);
+        expectDenied(await call('write_file', { path: outside, content: 'x' }));
+        expect(existsSync(outside)).toBe(!confined);
+        expectDenied(await call('write_file', { path: join(readDir, `new-${mode}.txt`), content: 'x' }));
+        // A read path is readable, a write path writable, in both.
+        expect(await call('read_file', { path: join(readDir, 'data.txt') })).toBe('OK readable data');
+        expect(await call('write_file', { path: join(writeDir, `out-${mode}.txt`), content: mode })).toBe('OK');
+        expect(await readFile(join(writeDir, `out-${mode}.txt`), 'utf8')).toBe(mode);
+
+        // Network: the allowed host (by name and port) works through the proxy.
+        expect(await call('http_get', { url: `http://localhost:${allowed.port}/allowed` })).toBe('HTTP 200 target says hi');
+        expect(allowed.hits).toContain('GET /allowed');
+        // Any other host is refused without a connection being made.
+        const refused = await call('http_get', { url: `http://127.0.0.1:${other.port}/other?token=t0ps3cret` });
+        if (confined) {
+          expect(refused).toMatch(/^(ERROR|HTTP 403)/);
+          expect(other.hits).toEqual([]);
+          const log = (await runThv(['logs', `probe-${mode}`], home)).stdout;
+          expect(log).toMatch(new RegExp(`egress proxy refused a connection.*host=127\\.0\\.0\\.1 port=${other.port}`));
+          // Host and port only: never the path or query.
+          expect(log).not.toContain('t0ps3cret');
+        } else {
+          expect(refused).toBe('HTTP 200 target says hi');
+          expect(other.hits).toContain('GET /other?token=t0ps3cret');
+        }
+        // A client that ignores the proxy has no route at all, even to the allowed host.
+        const direct = await call('connect_direct', { host: '127.0.0.1', port: allowed.port });
+        expectDenied(direct);
+      } finally {
+        await client.close();
+        await runThv(['rm', `probe-${mode}`], home);
+      }
+    }, 120_000);
+  }
+
+  it('an npm server (@modelcontextprotocol/server-filesystem), installed outside the sandbox, works with a granted folder and nothing else', async () => {
+    const granted = join(home.root, 'fs-granted');
+    await mkdir(granted);
+    await writeFile(join(granted, 'hello.txt'), 'hello from the granted folder');
+    const profile = join(home.root, 'fs-profile.json');
+    await writeFile(profile, JSON.stringify({ write: [granted] }));
+    const pkg = `@modelcontextprotocol/server-filesystem@${JSON.parse(await readFile(resolve(import.meta.dirname, '../../node_modules/@modelcontextprotocol/server-filesystem/package.json'), 'utf8')).version}`;
+    // Installed by the supervisor before the sandbox starts; from the npm cache `npm ci` filled.
+    const run = await runThv(['run', `npx://${pkg}`, '--name', 'fs', '--permission-profile', profile, '--', granted], home, {
+      env: { npm_config_prefer_offline: 'true', npm_config_update_notifier: 'false', npm_config_cache: process.env.npm_config_cache ?? join(process.env.HOME ?? '/root', '.npm') },
+      timeoutMs: 180_000,
+    });
+    expect(run.code, run.stderr).toBe(0);
+    const status = JSON.parse((await runThv(['status', 'fs', '--format', 'json'], home)).stdout) as Record<string, unknown>;
+    expect(status.runtime).toBe('sandbox');
+    const client = await connectClient(/(http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(run.stdout)![1]!);
+    try {
+      const tools = (await client.listTools()).tools.map((t) => t.name);
+      expect(tools).toContain('read_text_file');
+      expect(textOf(await client.callTool({ name: 'read_text_file', arguments: { path: join(granted, 'hello.txt') } }))).toContain('hello from the granted folder');
+      await client.callTool({ name: 'write_file', arguments: { path: join(granted, 'written.txt'), content: 'via the bridge' } });
+      expect(await readFile(join(granted, 'written.txt'), 'utf8')).toBe('via the bridge');
+    } finally {
+      await client.close();
+      await runThv(['rm', 'fs'], home);
+    }
+  }, 240_000);
+});
