@@ -85,15 +85,19 @@ export class SandboxRuntime implements Runtime {
     return this.checked;
   }
 
+  /** Installs the npm/PyPI package a command runs (`npx -y pkg`, `uvx pkg`), if it does; idempotent. */
+  async install(command: string, args: string[], onProgress: (line: string) => void): Promise<InstalledPackage | undefined> {
+    const launch = packageLaunch(command, args);
+    return launch ? installPackage(launch, command, this.options.packagesDir, hostEnvironment(this.options.hostEnv), onProgress) : undefined;
+  }
+
   async prepare(spec: LaunchSpec, onProgress: (line: string) => void): Promise<void> {
     const problem = await this.unavailable();
     if (problem) throw new ThvError('runtime_unavailable', problem.reason, { hint: problem.hint });
     if (!spec.command) throw new ThvError('bad_request', `workload ${spec.workload} has no command to run in the sandbox`);
     if (spec.profile.privileged) throw new ThvError('bad_request', 'a privileged permission profile cannot run in the sandbox', { hint: 'Remove "privileged" from the profile.' });
     for (const mount of profileMounts(spec.profile)) this.checkMount(mount);
-    let pkg: InstalledPackage | undefined;
-    const launch = packageLaunch(spec.command, spec.args);
-    if (launch) pkg = await installPackage(launch, spec.command, this.options.packagesDir, hostEnvironment(this.options.hostEnv), onProgress);
+    const pkg = await this.install(spec.command, spec.args, onProgress);
     const runDir = await this.makeRunDir(spec.workload);
     await writeFile(join(runDir, 'init.mjs'), INIT_SCRIPT, { mode: 0o644 });
     await writeFile(join(runDir, 'preload.cjs'), PRELOAD_SCRIPT, { mode: 0o644 });

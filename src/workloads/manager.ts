@@ -48,6 +48,8 @@ export interface WorkloadManagerDeps {
   observer?: WorkloadObserver;
   /** RuntimeKind → Runtime, for the availability check of `thv run` (default: this host's). */
   runtimes?: RuntimeRegistry;
+  /** Progress of slow steps before a start (installing a package for the sandbox). */
+  onProgress?: (line: string) => void;
 }
 
 /**
@@ -177,6 +179,14 @@ export class WorkloadManager {
     }
     await this.reconciler.stopOrphanedServer(name);
     const secrets = await this.credentials.resolve(config);
+    // A package for the sandbox is installed here, where the user sees the progress, rather than in
+    // the supervisor within its start-up timeout; the supervisor then finds it installed.
+    if (config.runtime === 'sandbox' && config.command) {
+      const sandbox = await this.runtimes().get('sandbox');
+      if ('install' in sandbox && typeof sandbox.install === 'function') {
+        await (sandbox as { install(command: string, args: string[], onProgress: (line: string) => void): Promise<unknown> }).install(config.command, config.args, this.deps.onProgress ?? (() => undefined));
+      }
+    }
     await this.statuses.set(name, 'starting', '', { processId: 0 });
     try {
       const supervisorEnv = this.deps.supervisorEnv ?? this.deps.env;

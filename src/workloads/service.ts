@@ -22,6 +22,8 @@ export interface WorkloadServiceOptions {
   openBrowser?: boolean;
   /** Told after starts and stops; built above this layer (client config files, docs/clients.md). */
   observer?: WorkloadObserver;
+  /** Progress of slow steps before a workload starts (installing a package for the sandbox). */
+  onProgress?: (line: string) => void;
 }
 
 /** The one way the CLI and the REST API build the workload service, so both behave the same. */
@@ -30,6 +32,7 @@ export function createWorkloadManager(options: WorkloadServiceOptions): Workload
   return new WorkloadManager({
     paths: options.paths,
     env: options.env,
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.openBrowser === false ? { supervisorEnv: { ...options.env, TOOLHIVE_NON_INTERACTIVE: '1' } } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.observer ? { observer: options.observer } : {}),

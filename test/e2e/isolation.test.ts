@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { makeTempHome, runThv, type TempHome } from '../fixtures/cli.js';
 import { connectClient, textOf } from '../workloads/helpers.js';
@@ -124,9 +124,19 @@ describe.skipIf(skipReason)('a server in the sandbox (default) versus unconfined
         expect(environ).not.toContain('ghp_supervisor_must_not_keep_this');
 
         // Writes outside the write paths, and into a read path.
+        // (The sandbox may let the write land in its own private /tmp: what counts is the host file.)
         const outside = join(home.root, `planted-by-${mode}.txt`);
-        expectDenied(await call('write_file', { path: outside, content: 'x' }));
+        const wrote = await call('write_file', { path: outside, content: 'x' });
+        if (!confined) expect(wrote).toBe('OK');
         expect(existsSync(outside)).toBe(!confined);
+        // The server's own project folder (mounted so the script can run) is read-only.
+        const inRepo = join(import.meta.dirname, `planted-by-${mode}.txt`);
+        try {
+          expectDenied(await call('write_file', { path: inRepo, content: 'x' }));
+          expect(existsSync(inRepo)).toBe(!confined);
+        } finally {
+          await rm(inRepo, { force: true });
+        }
         expectDenied(await call('write_file', { path: join(readDir, `new-${mode}.txt`), content: 'x' }));
         // A read path is readable, a write path writable, in both.
         expect(await call('read_file', { path: join(readDir, 'data.txt') })).toBe('OK readable data');

@@ -18,6 +18,7 @@ async function manager(ctx: CliContext): Promise<WorkloadManager> {
     paths: ctx.paths,
     env: ctx.env,
     interactive: isInteractive(ctx),
+    onProgress: (line) => ctx.err(`${line}\n`),
     onStale: (stale) =>
       ctx.err(`Warning: the registry could not be reached (${stale.error}); using data from ${formatAge(Date.now() - stale.fetchedAt)} ago.\n`),
     // Registered AI clients follow the workloads (docs/clients.md).
