@@ -9,6 +9,10 @@ suites.workloads = async () => {
   const { benchWorkloads } = (await import('./workloads.mjs' as string)) as { benchWorkloads: () => Promise<void> };
   await benchWorkloads();
 };
+suites.isolation = async () => {
+  const { benchIsolation } = (await import('./isolation.mjs' as string)) as { benchIsolation: () => Promise<void> };
+  await benchIsolation();
+};
 for (const [name, run] of Object.entries(suites)) {
   if (only && only !== name) continue;
   process.stdout.write(`# ${name}\n`);

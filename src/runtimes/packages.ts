@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { ThvError } from '../core/errors.js';
 
@@ -68,7 +68,11 @@ export async function installPackage(
 }
 
 async function npmEntry(root: string, launch: { spec: string; rest: string[] }): Promise<InstalledPackage> {
-  const name = launch.spec.replace(/(?!^)@[^/]*$/, '');
+  // A local folder (`npx /path/to/pkg`) is installed under its package.json name.
+  const local = launch.spec.startsWith('/') || launch.spec.startsWith('.');
+  const name = local
+    ? (JSON.parse(await readFile(join(resolve(launch.spec), 'package.json'), 'utf8')) as { name: string }).name
+    : launch.spec.replace(/(?!^)@[^/]*$/, '');
   const pkgDir = join(root, 'node_modules', name);
   const manifest = JSON.parse(await readFile(join(pkgDir, 'package.json'), 'utf8')) as { bin?: string | Record<string, string> };
   let bin: string | undefined;

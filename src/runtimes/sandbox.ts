@@ -168,6 +168,8 @@ export class SandboxRuntime implements Runtime {
     if (prepared.pkg) {
       roBind(prepared.pkg.root);
       for (const dir of prepared.pkg.extraReadOnly) roBind(dir);
+      // A local folder installed with npm is a symlink to that folder: it is mounted too.
+      if (!within(prepared.pkg.command, prepared.pkg.root)) roBind(projectFolder(prepared.pkg.command, this.options.home));
       command = prepared.pkg.command;
       commandArgs = prepared.pkg.args;
     } else {

@@ -38,10 +38,19 @@ async function filesUnder(dir: string): Promise<string[]> {
   return out;
 }
 
+/**
+ * These tests follow the server's host pid (FIXTURE_PID_FILE, orphan clean-up), which only exists for
+ * a host process: inside the sandbox the pid is the sandbox's own and the pid file is out of reach.
+ * They run unconfined; test/e2e/isolation.test.ts covers the sandbox (docs/isolation.md).
+ */
+const hostPids = () => ['--isolation', 'none', '-e', `FIXTURE_PID_FILE=${pidFile}`];
+/** stderr without the warning every unconfined run prints. */
+const quiet = (stderr: string) => stderr.replace(/^Warning: "[^"]+" runs unconfined.*\n/m, '');
+
 const urlIn = (stdout: string) => /(http:\/\/127\.0\.0\.1:\d+\/\S*)/.exec(stdout)?.[1] ?? '';
 
 async function runFixture(name: string, extra: string[] = []) {
-  const result = await runThv(['run', '--name', name, '-e', `FIXTURE_PID_FILE=${pidFile}`, ...extra, '--', 'node', STDIO_FIXTURE], home);
+  const result = await runThv(['run', '--name', name, ...hostPids(), ...extra, '--', 'node', STDIO_FIXTURE], home);
   return { ...result, url: urlIn(result.stdout) };
 }
 
@@ -59,7 +68,7 @@ async function listJson(all = false): Promise<Array<{ name: string; status: stri
 describe('a stdio workload run with -- <command>', () => {
   it('serves an SDK client, stops without leaving a process, starts again, and rm leaves no files', async () => {
     const run = await runFixture('echo');
-    expect(run.stderr).toBe('');
+    expect(quiet(run.stderr)).toBe('');
     expect(run.code).toBe(0);
     expect(run.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
 
@@ -175,7 +184,7 @@ describe('a stdio workload run with -- <command>', () => {
 
   it('after kill -9 of the supervisor, list stops a server that ignores its stdin and says so', async () => {
     // `sleep` never reads stdin, so only thv can end it once its supervisor is gone.
-    const run = await runThv(['run', '--name', 'orphan', '--', 'sh', '-c', `echo $$ >> '${pidFile}'; exec sleep 4321`], home);
+    const run = await runThv(['run', '--name', 'orphan', '--isolation', 'none', '--', 'sh', '-c', `echo $$ >> '${pidFile}'; exec sleep 4321`], home);
     expect(run.code).toBe(0);
     const pid = (await statusOf('orphan')).process_id;
     const [child] = await waitFor('the child pid', async () => ((await pidsIn(pidFile)).length ? pidsIn(pidFile) : undefined));
@@ -195,7 +204,7 @@ describe('a stdio workload run with -- <command>', () => {
   });
 
   it('thv rm stops the server of a supervisor killed with kill -9', async () => {
-    const run = await runThv(['run', '--name', 'orphan-rm', '--', 'sh', '-c', `echo $$ >> '${pidFile}'; exec sleep 4322`], home);
+    const run = await runThv(['run', '--name', 'orphan-rm', '--isolation', 'none', '--', 'sh', '-c', `echo $$ >> '${pidFile}'; exec sleep 4322`], home);
     expect(run.code).toBe(0);
     const pid = (await statusOf('orphan-rm')).process_id;
     const [child] = await waitFor('the child pid', async () => ((await pidsIn(pidFile)).length ? pidsIn(pidFile) : undefined));
@@ -243,7 +252,7 @@ describe('a stdio workload run with -- <command>', () => {
 
       // The failed workload does not block the retry: it is replaced.
       const retry = await runFixture('blocked');
-      expect(retry.stderr).toBe('');
+      expect(quiet(retry.stderr)).toBe('');
       expect(retry.code).toBe(0);
       const client = await connectClient(retry.url);
       expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'retried' } }))).toBe('retried');
@@ -265,7 +274,7 @@ describe('a stdio workload run with -- <command>', () => {
 
   it('--transport sse prints the SSE endpoint, and an SSE client lists tools through it', async () => {
     const run = await runFixture('s1', ['--transport', 'sse']);
-    expect(run.stderr).toBe('');
+    expect(quiet(run.stderr)).toBe('');
     expect(run.code).toBe(0);
     expect(run.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/sse#s1$/);
     const client = new Client({ name: 'thv-test', version: '1.0.0' });
@@ -279,7 +288,7 @@ describe('a stdio workload run with -- <command>', () => {
   });
 
   it('--foreground serves until SIGTERM, then stops the server and records it', async () => {
-    const fg = spawn(process.execPath, [THV_BIN, 'run', '--foreground', '--name', 'fg', '-e', `FIXTURE_PID_FILE=${pidFile}`, '--', 'node', STDIO_FIXTURE], {
+    const fg = spawn(process.execPath, [THV_BIN, 'run', '--foreground', '--name', 'fg', ...hostPids(), '--', 'node', STDIO_FIXTURE], {
       env: home.env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -335,7 +344,7 @@ describe('a workload log past 10 MiB', () => {
   it('is rotated while the workload runs, and logs --follow keeps following', async () => {
     // The fixture, plus 11 MiB on stderr when the test asks for it with SIGUSR2.
     const script = `process.on('SIGUSR2', () => process.stderr.write('e'.repeat(11 * 1024 * 1024) + '\\nspam done\\n')); import(${JSON.stringify(pathToFileURL(STDIO_FIXTURE).href)});`;
-    const run = await runThv(['run', '--name', 'chatty', '-e', `FIXTURE_PID_FILE=${pidFile}`, '--', 'node', '-e', script], home);
+    const run = await runThv(['run', '--name', 'chatty', ...hostPids(), '--', 'node', '-e', script], home);
     expect(run.code).toBe(0);
     const [child] = await waitFor('the server pid', async () => ((await pidsIn(pidFile)).length ? pidsIn(pidFile) : undefined));
     const log = join(home.root, 'data/toolhive/logs/chatty.log');
@@ -367,10 +376,10 @@ describe('a stdio workload run with npx://', () => {
     await writeFile(join(pkg, 'package.json'), JSON.stringify({ name: 'local-mcp-package', version: '1.0.0', bin: { 'local-mcp-package': 'bin.mjs' } }));
     await writeFile(join(pkg, 'bin.mjs'), `#!/usr/bin/env node\nawait import(${JSON.stringify(pathToFileURL(STDIO_FIXTURE).href)});\n`, { mode: 0o755 });
     const run = await runThv(
-      ['run', `npx://${pkg}`, '--name', 'viz', '-e', 'npm_config_offline=true', '-e', 'npm_config_update_notifier=false', '-e', `FIXTURE_PID_FILE=${pidFile}`],
+      ['run', `npx://${pkg}`, '--name', 'viz', '-e', 'npm_config_offline=true', '-e', 'npm_config_update_notifier=false', ...hostPids()],
       home,
     );
-    expect(run.stderr).toBe('');
+    expect(quiet(run.stderr)).toBe('');
     expect(run.code).toBe(0);
     const config = JSON.parse(await readFile(join(home.root, 'state/toolhive/runconfigs/viz.json'), 'utf8'));
     expect(config.args).toEqual(['-y', pkg]);
@@ -547,7 +556,7 @@ describe('a stdio server that exits during start-up', () => {
     "require('fs').appendFileSync(process.env.FIXTURE_PID_FILE, process.pid + '\\n'); console.error('key ' + process.env.API_KEY); console.error('boom: missing API key'); process.exit(3)",
   ];
   const runFailing = (name: string, grace: string) =>
-    runThv(['run', '--name', name, '-e', `FIXTURE_PID_FILE=${pidFile}`, '-e', 'API_KEY=sekrit-value-123', '--', ...failing], home, { env: { TOOLHIVE_STARTUP_GRACE: grace } });
+    runThv(['run', '--name', name, ...hostPids(), '-e', 'API_KEY=sekrit-value-123', '--', ...failing], home, { env: { TOOLHIVE_STARTUP_GRACE: grace } });
 
   it('fails `thv run` with the reason, leaves `error` and no process, and keeps the config for start and rm', async () => {
     const began = Date.now();
@@ -583,7 +592,7 @@ describe('a stdio server that exits during start-up', () => {
 
   it('a server that stays up through the window runs, and `thv run` waited for the window', async () => {
     const began = Date.now();
-    const run = await runThv(['run', '--name', 'good', '-e', `FIXTURE_PID_FILE=${pidFile}`, '--', 'node', STDIO_FIXTURE], home, { env: { TOOLHIVE_STARTUP_GRACE: '1s' } });
+    const run = await runThv(['run', '--name', 'good', ...hostPids(), '--', 'node', STDIO_FIXTURE], home, { env: { TOOLHIVE_STARTUP_GRACE: '1s' } });
     expect(run.code).toBe(0);
     expect(Date.now() - began).toBeGreaterThanOrEqual(1_000);
     expect((await statusOf('good')).status).toBe('running');

@@ -49,7 +49,7 @@ describe('the workload routes', () => {
     const created = await app.inject({
       method: 'POST',
       url: '/api/v1beta/workloads',
-      payload: { name: 'api-echo', command: ['node', STDIO_FIXTURE], env_vars: { FIXTURE_PID_FILE: pidFile } },
+      payload: { name: 'api-echo', command: ['node', STDIO_FIXTURE], env_vars: { FIXTURE_PID_FILE: pidFile }, isolation: 'none' },
     });
     expect(created.statusCode).toBe(201);
     const { url } = created.json() as { url: string };
@@ -96,7 +96,7 @@ describe('the workload routes', () => {
     const created = await app.inject({
       method: 'POST',
       url: '/api/v1beta/workloads',
-      payload: { name: 'api-bad', command: ['node', '-e', script], env_vars: { FIXTURE_PID_FILE: pidFile } },
+      payload: { name: 'api-bad', command: ['node', '-e', script], env_vars: { FIXTURE_PID_FILE: pidFile }, isolation: 'none' },
     });
     expect(created.statusCode).toBe(500);
     expect(created.json()).toMatchObject({ code: 'workload_failed' });
@@ -116,7 +116,7 @@ describe('the workload routes', () => {
     expect(failing.statusCode).toBe(500);
     expect((await app.inject({ method: 'GET', url: '/api/v1beta/workloads/api-retry/status' })).json()).toMatchObject({ status: 'error' });
 
-    const payload = { name: 'api-retry', command: ['node', STDIO_FIXTURE], env_vars: { FIXTURE_PID_FILE: pidFile } };
+    const payload = { name: 'api-retry', command: ['node', STDIO_FIXTURE], env_vars: { FIXTURE_PID_FILE: pidFile }, isolation: 'none' };
     const retried = await app.inject({ method: 'POST', url: '/api/v1beta/workloads', payload });
     expect(retried.statusCode).toBe(201);
     const client = await connectClient((retried.json() as { url: string }).url);
@@ -166,7 +166,7 @@ describe('the group routes', () => {
   });
 
   it('refusing to remove the default group with its workloads removes none of them', async () => {
-    const created = await app.inject({ method: 'POST', url: '/api/v1beta/workloads', payload: { name: 'keep', command: ['node', STDIO_FIXTURE], env_vars: { FIXTURE_PID_FILE: pidFile } } });
+    const created = await app.inject({ method: 'POST', url: '/api/v1beta/workloads', payload: { name: 'keep', command: ['node', STDIO_FIXTURE], env_vars: { FIXTURE_PID_FILE: pidFile }, isolation: 'none' } });
     expect(created.statusCode).toBe(201);
     // Through the service: this test app does not coerce the query string's "true".
     const groups = new GroupService(createWorkloadManager({ paths: resolvePaths(home.env), env: { ...process.env, ...home.env }, interactive: false }));
