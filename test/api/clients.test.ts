@@ -28,7 +28,7 @@ describe('/api/v1beta/clients (the routes Studio uses)', () => {
 
   it('POST /clients registers for the default group and writes the running workloads; DELETE takes them out', async () => {
     const pidFile = join(api.home.root, 'fixture-pids');
-    const run = await runThv(['run', '--name', 'fetch', '-e', `FIXTURE_PID_FILE=${pidFile}`, '--', 'node', STDIO_FIXTURE], api.home, { timeoutMs: 60_000 });
+    const run = await runThv(['run', '--name', 'fetch', '--isolation', 'none', '-e', `FIXTURE_PID_FILE=${pidFile}`, '--', 'node', STDIO_FIXTURE], api.home, { timeoutMs: 60_000 });
     expect(run.code, run.stderr).toBe(0);
     const url = /(http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(run.stdout)![1]!;
 

@@ -29,8 +29,9 @@ afterEach(async () => {
   expect(leftovers).toEqual([]);
 });
 
+/** Unconfined: the test follows the server's host pid (FIXTURE_PID_FILE), which a sandbox hides. */
 async function runFixture(name: string, extra: string[] = []) {
-  const result = await runThv(['run', '--name', name, '-e', `FIXTURE_PID_FILE=${pidFile}`, ...extra, '--', 'node', STDIO_FIXTURE], home, { timeoutMs: 60_000 });
+  const result = await runThv(['run', '--name', name, '--isolation', 'none', '-e', `FIXTURE_PID_FILE=${pidFile}`, ...extra, '--', 'node', STDIO_FIXTURE], home, { timeoutMs: 60_000 });
   expect(result.code, result.stderr).toBe(0);
   return /(http:\/\/127\.0\.0\.1:\d+\/\S*)/.exec(result.stdout)![1]!;
 }

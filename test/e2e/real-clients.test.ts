@@ -76,7 +76,7 @@ describe.runIf(supported)('real clients see what thv registers (Claude Code, Cod
   it('after `thv client register` each lists the running workload (Claude Code and Gemini connect to it); after `thv rm` none does', async () => {
     const registered = await runThv(['client', 'register', 'claude-code', 'codex', 'gemini-cli'], home);
     expect(registered.code, registered.stderr).toBe(0);
-    const run = await runThv(['run', '--name', 'thv-fetch', '-e', `FIXTURE_PID_FILE=${pidFile}`, '--', 'node', STDIO_FIXTURE], home, { timeoutMs: 60_000 });
+    const run = await runThv(['run', '--name', 'thv-fetch', '--isolation', 'none', '-e', `FIXTURE_PID_FILE=${pidFile}`, '--', 'node', STDIO_FIXTURE], home, { timeoutMs: 60_000 });
     expect(run.code, run.stderr).toBe(0);
     const url = /(http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(run.stdout)![1]!;
 
