@@ -55,6 +55,8 @@ export class SandboxRuntime implements Runtime {
 
   private bwrap(): string | undefined {
     if (this.options.bwrap) return this.options.bwrap;
+    // TOOLHIVE_BWRAP names a bwrap outside PATH (docs/isolation.md).
+    if (this.options.hostEnv.TOOLHIVE_BWRAP) return this.options.hostEnv.TOOLHIVE_BWRAP;
     for (const dir of (this.options.hostEnv.PATH ?? '/usr/bin:/bin').split(':')) {
       if (dir && existsSync(join(dir, 'bwrap'))) return join(dir, 'bwrap');
     }
@@ -71,7 +73,7 @@ export class SandboxRuntime implements Runtime {
         };
       }
       const bwrap = this.bwrap();
-      if (!bwrap) return { reason: 'bubblewrap (bwrap) is not installed', hint: `Install it (Debian/Ubuntu: sudo apt-get install bubblewrap; Fedora: sudo dnf install bubblewrap), ${fallback}.` };
+      if (!bwrap || !existsSync(bwrap)) return { reason: 'bubblewrap (bwrap) is not installed', hint: `Install it (Debian/Ubuntu: sudo apt-get install bubblewrap; Fedora: sudo dnf install bubblewrap), ${fallback}.` };
       const probe = await exec(bwrap, ['--unshare-all', '--die-with-parent', '--cap-drop', 'ALL', '--ro-bind', '/', '/', 'true']);
       if (probe.code !== 0) {
         return {

@@ -139,6 +139,9 @@ export function parseRunConfig(raw: unknown): { config: RunConfig } | { path: st
   }
   if (raw.remote_auth !== undefined && !isObject(raw.remote_auth)) return fail('remote_auth', 'expected an object');
   if (raw.runtime !== undefined && !RUNTIME_KINDS.includes(raw.runtime as RuntimeKind)) return fail('runtime', `expected ${RUNTIME_KINDS.join(', ')}`);
+  // `isolation` is accepted as an alias of `runtime` (docs/isolation.md): `"isolation": "none"` runs unconfined.
+  if (raw.isolation !== undefined && !RUNTIME_KINDS.includes(raw.isolation as RuntimeKind)) return fail('isolation', `expected ${RUNTIME_KINDS.join(', ')}`);
+  if (raw.runtime !== undefined && raw.isolation !== undefined && raw.runtime !== raw.isolation) return fail('isolation', 'contradicts runtime');
   if (raw.permission_profile !== undefined && !isObject(raw.permission_profile)) return fail('permission_profile', 'expected an object');
   const config = {
     ...raw,
@@ -148,7 +151,7 @@ export function parseRunConfig(raw: unknown): { config: RunConfig } | { path: st
     env: raw.env ?? {},
     secrets: raw.secrets ?? [],
     headers: raw.headers ?? {},
-    runtime: raw.runtime ?? DEFAULT_RUNTIME,
+    runtime: raw.runtime ?? raw.isolation ?? DEFAULT_RUNTIME,
     ...(raw.remote_auth ? { remote_auth: { ...(raw.remote_auth as object), enabled: (raw.remote_auth as Record<string, unknown>).enabled === true } } : {}),
   } as unknown as RunConfig;
   return { config };

@@ -197,3 +197,23 @@ describe.skipIf(skipReason)('a server in the sandbox (default) versus unconfined
     }
   }, 240_000);
 });
+
+describe.skipIf(skipReason)('where the sandbox cannot work', () => {
+  it.each([
+    ['bwrap is missing', '/nonexistent/bwrap', /bubblewrap \(bwrap\) is not installed/],
+    ['bwrap cannot create namespaces', '/bin/false', /bubblewrap cannot create a sandbox here/],
+  ])('%s: thv run refuses with the reason and the way out, and writes nothing', async (_what, bwrap, reason) => {
+    const run = await runThv(['run', '--name', 'nosandbox', '--', 'node', PROBE], home, { env: { ...env(), TOOLHIVE_BWRAP: bwrap } });
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(reason);
+    expect(run.stderr).toContain('--isolation none');
+    expect(existsSync(join(home.root, 'state', 'toolhive', 'runconfigs', 'nosandbox.json'))).toBe(false);
+    // The opt-out runs it, unconfined, and says so in the output and the status.
+    const unconfined = await runThv(['run', '--name', 'nosandbox', '--isolation', 'none', '--', 'node', PROBE], home, { env: { ...env(), TOOLHIVE_BWRAP: bwrap } });
+    expect(unconfined.code, unconfined.stderr).toBe(0);
+    expect(unconfined.stderr).toMatch(/Warning: "nosandbox" runs unconfined/);
+    const status = await runThv(['status', 'nosandbox'], home);
+    expect(status.stdout).toMatch(/Isolation:\s+none \(host process, unconfined\)/);
+    await runThv(['rm', 'nosandbox'], home);
+  }, 60_000);
+});

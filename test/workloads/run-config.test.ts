@@ -37,6 +37,15 @@ describe('run configs', () => {
     expect((err as Error).message).toContain(join(paths.runConfigsDir, 'w.json'));
   });
 
+  it('takes isolation as an alias of runtime; a run config without either is a host process', async () => {
+    await writeFile(join(paths.runConfigsDir, 'w.json'), JSON.stringify({ ...minimal, isolation: 'none' }));
+    expect((await new RunConfigStore(paths).get('w')).runtime).toBe('none');
+    await writeFile(join(paths.runConfigsDir, 'w.json'), JSON.stringify({ ...minimal, runtime: 'sandbox' }));
+    expect((await new RunConfigStore(paths).get('w')).runtime).toBe('sandbox');
+    await writeFile(join(paths.runConfigsDir, 'w.json'), JSON.stringify({ ...minimal, runtime: 'sandbox', isolation: 'none' }));
+    await expect(new RunConfigStore(paths).get('w')).rejects.toThrow(/isolation: contradicts runtime/);
+  });
+
   it('a missing one is not_found', async () => {
     await expect(new RunConfigStore(paths).get('nope')).rejects.toMatchObject({ code: 'not_found' });
   });
