@@ -51,6 +51,10 @@ export async function buildApiServer(deps: ApiDeps, options: BuildOptions): Prom
     ajv: { customOptions: { removeAdditional: false } },
   });
 
+  // A request target must be a path: absolute-form and `*` name another server (docs/workloads.md#who-may-call-a-workload).
+  app.addHook('onRequest', async (request) => {
+    if (!request.raw.url?.startsWith('/') || request.raw.url.startsWith('//')) throw new ApiError(400, 'bad_request', 'the request target must be a path (origin-form)');
+  });
   app.addHook('onRequest', async (request) => {
     if (options.socket) return;
     const address = app.server.address() as AddressInfo | null;

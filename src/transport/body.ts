@@ -25,3 +25,26 @@ export function readBodyBuffer(req: IncomingMessage, limit: number): Promise<Buf
     req.on('error', reject);
   });
 }
+
+/** Bounds how many request bodies are read at once, so parallel large uploads cannot exhaust memory. */
+export class BodyGate {
+  private active = 0;
+
+  constructor(private readonly max: number) {}
+
+  get inUse(): number {
+    return this.active;
+  }
+
+  /** A release function, or undefined when the limit is reached (answer 503). */
+  enter(): (() => void) | undefined {
+    if (this.active >= this.max) return undefined;
+    this.active++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.active--;
+    };
+  }
+}

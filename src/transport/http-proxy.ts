@@ -3,9 +3,11 @@ import https from 'node:https';
 import type { Logger } from '../core/log.js';
 import { redactUrl } from '../core/errors.js';
 import { AuthRetryingError, type UpstreamCredentials } from './upstream-credentials.js';
-import { readBodyBuffer, BodyTooLargeError } from './body.js';
+import { readBodyBuffer, BodyTooLargeError, BodyGate } from './body.js';
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
+/** Request bodies buffered at once: with the size cap, at most 8 × 16 MiB held (docs/workloads.md#limits). */
+const MAX_CONCURRENT_BODIES = 8;
 
 /** Headers that describe one hop and must not be forwarded (RFC 9110 §7.6.1), plus the client's credentials. */
 const DROPPED_REQUEST_HEADERS = new Set([
@@ -43,6 +45,7 @@ export interface HttpProxyOptions {
   headers?: Record<string, string>;
   credentials?: UpstreamCredentials;
   log: Logger;
+  limits?: { maxBodyBytes?: number; maxConcurrentBodies?: number };
 }
 
 /**
@@ -54,8 +57,12 @@ export class HttpProxy {
   private readonly target: URL;
   private readonly agent: http.Agent;
   private readonly request: typeof http.request;
+  private readonly bodies: BodyGate;
+  private readonly maxBodyBytes: number;
 
   constructor(private readonly options: HttpProxyOptions) {
+    this.bodies = new BodyGate(options.limits?.maxConcurrentBodies ?? MAX_CONCURRENT_BODIES);
+    this.maxBodyBytes = options.limits?.maxBodyBytes ?? MAX_BODY_BYTES;
     this.target = new URL(options.target);
     const isHttps = this.target.protocol === 'https:';
     this.agent = isHttps ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
@@ -75,12 +82,25 @@ export class HttpProxy {
   private async handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let body: Buffer | undefined;
     if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'DELETE') {
+      if (Number(req.headers['content-length'] ?? 0) > this.maxBodyBytes) {
+        sendError(res, 413, 'request body too large', { connection: 'close' });
+        return;
+      }
+      // Buffered so that a request can be replayed after a credentials refresh; bounded in size and
+      // in how many are held at once.
+      const release = this.bodies.enter();
+      if (!release) {
+        sendError(res, 503, 'too many requests being received at once; retry later', { 'retry-after': '1', connection: 'close' });
+        return;
+      }
       try {
-        body = await readBodyBuffer(req, MAX_BODY_BYTES);
+        body = await readBodyBuffer(req, this.maxBodyBytes);
       } catch (err) {
-        if (err instanceof BodyTooLargeError) sendError(res, 413, 'request body too large');
+        if (err instanceof BodyTooLargeError) sendError(res, 413, 'request body too large', { connection: 'close' });
         else res.destroy();
         return;
+      } finally {
+        release();
       }
     }
     await this.forward(req, res, body, true);
@@ -161,8 +181,9 @@ export class HttpProxy {
       if (value !== undefined && !DROPPED_RESPONSE_HEADERS.has(name)) headers[name] = value;
     }
     res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, headers);
-    // Headers go out now so an event stream is visibly open before its first event.
-    res.flushHeaders();
+    // An event stream's headers go out now so it is visibly open before its first event; anything
+    // else leaves with its body, in one write.
+    if (String(upRes.headers['content-type'] ?? '').startsWith('text/event-stream')) res.flushHeaders();
     upRes.pipe(res);
     upRes.on('error', () => res.destroy());
   }

@@ -6,8 +6,8 @@ import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
 import { ThvError, isThvError } from '../core/errors.js';
 import { listen } from '../transport/listen.js';
-import { isAllowedHost } from '../api/host-check.js';
-import { StdioBridge } from '../transport/stdio-bridge.js';
+import { refuseMcpCaller, isExposedHost } from '../transport/mcp-guard.js';
+import { StdioBridge, DEFAULT_BRIDGE_LIMITS, type BridgeLimits } from '../transport/stdio-bridge.js';
 import { HttpProxy } from '../transport/http-proxy.js';
 import { RunConfigStore } from './run-config-store.js';
 import { StatusStore } from './status-store.js';
@@ -88,9 +88,10 @@ export async function startSupervisor(name: string, deps: SupervisorDeps): Promi
   let handler: (req: http.IncomingMessage, res: http.ServerResponse) => void = (_req, res) => res.writeHead(503).end();
   let boundPort = 0;
   const server = http.createServer((req, res) => {
-    const refusal = refuseForeignCaller(req, config.host, boundPort);
+    // DNS rebinding and cross-site callers (docs/workloads.md#who-may-call-a-workload).
+    const refusal = refuseMcpCaller(req, { host: config.host, ...(boundPort ? { port: boundPort } : {}) });
     if (refusal) {
-      res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message: refusal }, id: null }));
+      res.writeHead(refusal.status, { 'content-type': 'application/json', connection: 'close' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message: refusal.message }, id: null }));
       return;
     }
     handler(req, res);
@@ -104,6 +105,9 @@ export async function startSupervisor(name: string, deps: SupervisorDeps): Promi
     throw err;
   }
   boundPort = port;
+  if (isExposedHost(config.host)) {
+    log.warn({ host: config.host }, 'the MCP endpoint listens beyond this machine and has no authentication of its own; only the Host and Origin checks protect it');
+  }
   if (port !== config.port) await runConfigs.update(name, (latest) => ({ ...latest, port }));
 
   let stopChild: () => Promise<void> = async () => undefined;
@@ -169,7 +173,7 @@ export async function startSupervisor(name: string, deps: SupervisorDeps): Promi
       const { bridge, child } = started;
       stopChild = async () => {
         bridge.closeAll();
-        await child.stop();
+        await Promise.all([child.stop(), bridge.stopLegacyChild()]);
         await runtime.dispose().catch((err: Error) => log.warn({ err: err.message }, 'could not clean up after the MCP server'));
         await new ChildRecordStore(deps.paths).remove(name, pid).catch((err: Error) => log.warn({ err: err.message }, 'could not remove the child record'));
       };
@@ -239,18 +243,48 @@ function startStdio(
   let crashCount = 0;
   // eslint-disable-next-line prefer-const -- the bridge and the child refer to each other
   let child: SupervisedProcess;
-  const bridge = new StdioBridge({ send: (line) => child.write(line), log, clock });
+  const childOptions = {
+    spec,
+    runtime,
+    clock,
+    ...(deps.policy ? { policy: deps.policy } : {}),
+    ...(deps.stopGraceMs !== undefined ? { stopGraceMs: deps.stopGraceMs } : {}),
+  };
+  const bridge = new StdioBridge({
+    send: (line) => child.write(line),
+    log,
+    clock,
+    limits: bridgeLimits(deps.env, log),
+    // A dual-era server pins one era per stdio connection: 2025-era sessions get their own copy
+    // of it when the first one serves 2026-07-28 (docs/workloads.md#protocol-eras).
+    spawnLegacyChild: (hooks) => {
+      const second = new SupervisedProcess({
+        ...childOptions,
+        // Its own name, where the runtime names what it starts (a container).
+        spec: { ...spec, workload: `${spec.workload}-2025` },
+        onStdout: hooks.onStdout,
+        onStart: (childPid) => {
+          log.info({ workload: name, pid: childPid }, 'MCP server process for 2025-era sessions started');
+          hooks.onStarted();
+        },
+        onExit: (info) => hooks.onExited(info.reason),
+        onGiveUp: (info) => hooks.onExited(info.reason),
+      });
+      second.start().catch((err: Error) => {
+        log.error({ err: err.message }, 'the MCP server process for 2025-era sessions did not start');
+        hooks.onExited(err.message);
+      });
+      process.once('exit', () => second.killNow());
+      return { send: (line) => second.write(line), stop: () => second.stop() };
+    },
+  });
   setInterval(() => bridge.sweepIdleSessions(), 60_000).unref();
   // Recorded before the workload is reported ready, so a supervisor killed with SIGKILL from then on
   // leaves enough behind for reconciliation to stop its orphaned server (docs/workloads.md).
   const children = new ChildRecordStore(deps.paths);
   let recorded: Promise<void> = Promise.resolve();
   child = new SupervisedProcess({
-    spec,
-    runtime,
-    clock,
-    ...(deps.policy ? { policy: deps.policy } : {}),
-    ...(deps.stopGraceMs !== undefined ? { stopGraceMs: deps.stopGraceMs } : {}),
+    ...childOptions,
     onStdout: (chunk) => bridge.receiveStdout(chunk),
     onStart: (childPid, restarts) => {
       log.info({ workload: name, pid: childPid, restarts }, 'MCP server process started');
@@ -297,6 +331,28 @@ function startStdio(
   return { bridge, child, ready };
 }
 
+/**
+ * Bridge limits from the supervisor's environment (docs/workloads.md#limits): THV_BRIDGE_MAX_INFLIGHT,
+ * THV_BRIDGE_MAX_SESSIONS, THV_BRIDGE_MAX_BODY_BYTES, THV_BRIDGE_MAX_CONCURRENT_BODIES.
+ */
+export function bridgeLimits(env: NodeJS.ProcessEnv, log?: Logger): Partial<BridgeLimits> {
+  const names: Record<keyof BridgeLimits, string> = {
+    maxInflight: 'THV_BRIDGE_MAX_INFLIGHT',
+    maxSessions: 'THV_BRIDGE_MAX_SESSIONS',
+    maxBodyBytes: 'THV_BRIDGE_MAX_BODY_BYTES',
+    maxConcurrentBodies: 'THV_BRIDGE_MAX_CONCURRENT_BODIES',
+  };
+  const limits: Partial<BridgeLimits> = {};
+  for (const [key, variable] of Object.entries(names) as [keyof BridgeLimits, string][]) {
+    const raw = env[variable];
+    if (raw === undefined || raw === '') continue;
+    const value = Number(raw);
+    if (Number.isSafeInteger(value) && value > 0) limits[key] = value;
+    else log?.warn(`ignoring ${variable}=${JSON.stringify(raw)}: not a positive integer; using the default of ${DEFAULT_BRIDGE_LIMITS[key]}`);
+  }
+  return limits;
+}
+
 /** The recorded port when possible; a fixed port that is taken is an error, an automatic one is replaced. */
 async function bindPort(server: http.Server, config: RunConfig, log: Logger): Promise<number> {
   if (!config.port) return listen(server, config.host, 0);
@@ -307,27 +363,6 @@ async function bindPort(server: http.Server, config: RunConfig, log: Logger): Pr
     log.warn({ port: config.port }, 'the previous port is taken; using a free one');
     return listen(server, config.host, 0);
   }
-}
-
-/**
- * DNS-rebinding and cross-site defence (the MCP transport spec asks servers to check Origin): a page
- * on evil.example whose name resolves to 127.0.0.1 sends its own Host and Origin, so both must name
- * this server. A wildcard bind (0.0.0.0, ::) was an explicit choice to be reachable by any name.
- */
-function refuseForeignCaller(req: http.IncomingMessage, host: string, port: number): string | undefined {
-  if (host === '0.0.0.0' || host === '::') return undefined;
-  if (!isAllowedHost(req.headers.host, { host, ...(port ? { port } : {}) })) return 'the Host header does not name this server';
-  const origin = req.headers.origin;
-  if (origin && origin !== 'null') {
-    let originHost: string;
-    try {
-      originHost = new URL(origin).host;
-    } catch {
-      return 'malformed Origin header';
-    }
-    if (!isAllowedHost(originHost, { host })) return `requests from ${origin} are not allowed`;
-  }
-  return undefined;
 }
 
 /** The configured headers, with the credential ones resolved from the secrets handed over at start. */

@@ -199,3 +199,24 @@ describe('listen', () => {
     a.close();
   });
 });
+
+describe('the remote proxy under load', () => {
+  it('refuses an oversized body and holds only a bounded number of bodies at once, forwarding neither', async () => {
+    answer = (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    const p = new HttpProxy({ target: `${upstreamUrl}/mcp`, log: createLogger({ level: 'silent' }), limits: { maxBodyBytes: 1024, maxConcurrentBodies: 1 } });
+    const server = http.createServer((req, res) => void p.handle(req, res));
+    servers.push(server);
+    const port = await listen(server, '127.0.0.1', 0);
+    const big = await fetch(`http://127.0.0.1:${port}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(2048) });
+    expect(big.status).toBe(413);
+    // A body arriving slowly holds the only slot; the next one is refused at once.
+    const slow = http.request({ host: '127.0.0.1', port, path: '/mcp', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': '100' } });
+    slow.on('error', () => undefined);
+    slow.write('{"jsonrpc":');
+    await expect.poll(async () => (await fetch(`http://127.0.0.1:${port}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(503);
+    slow.destroy();
+    // Neither the oversized nor the unfinished body reached the remote.
+    expect(seen.every((r) => r.body === '{}')).toBe(true);
+    expect((await fetch(`http://127.0.0.1:${port}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(200);
+  });
+});

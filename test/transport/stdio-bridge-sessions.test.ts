@@ -22,6 +22,7 @@ async function bridgeWithClock(idleMs: number) {
       if (msg.id !== undefined) queueMicrotask(() => bridge.receiveLine(JSON.stringify({ jsonrpc: '2.0', id: msg.id, result: {} })));
     },
   });
+  bridge.childStarted();
   server = http.createServer((req, res) => void bridge.handle(req, res));
   const port = await listen(server, '127.0.0.1', 0);
   return { bridge, clock, url: `http://127.0.0.1:${port}/mcp` };

@@ -1,3 +1,4 @@
+import { isExposedHost } from '../../transport/mcp-guard.js';
 import { Option, type Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { isInteractive } from '../context.js';
@@ -109,6 +110,10 @@ export function registerWorkloadCommands(program: Command, ctx: CliContext): voi
       const runtime = parseRuntimeFlags(opts);
       if (runtime) req.runtime = runtime;
       if (opts.permissionProfile !== undefined) req.permissionProfile = await loadProfileArgument(opts.permissionProfile);
+      if (isExposedHost(opts.host)) {
+        // docs/workloads.md#who-may-call-a-workload
+        ctx.err(`Warning: the MCP endpoint has no authentication; listening on ${opts.host} exposes the server (and, for a remote, your credentials) to every machine that can reach that address. Host and Origin checks still refuse web pages.\n`);
+      }
       const workloads = await manager(ctx);
       if (opts.foreground) {
         await failedTo('run the workload', () => runForeground(ctx, workloads, req));

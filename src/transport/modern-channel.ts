@@ -1,0 +1,194 @@
+import type { ServerResponse } from 'node:http';
+import type { Logger } from '../core/log.js';
+import { openEventStream, writeEvent } from './sse.js';
+import { statusForError, SUBSCRIPTION_ID_META } from './mcp-era.js';
+
+type JsonRpcId = string | number;
+type Message = { jsonrpc: '2.0'; id?: JsonRpcId | null; method?: string; params?: Record<string, unknown>; result?: unknown; error?: { code: number; message: string; data?: unknown } };
+
+const KEEPALIVE_MS = 25_000;
+
+interface Pending {
+  res: ServerResponse;
+  originalId: JsonRpcId;
+  canStream: boolean;
+  streaming: boolean;
+  listen: boolean;
+  progressToken: number | undefined;
+  keepalive: NodeJS.Timeout | undefined;
+  onClose: () => void;
+}
+
+export interface ModernChannelOptions {
+  /** Writes one JSON-RPC message (no trailing newline) to the child's stdin. */
+  send: (line: string) => void;
+  log: Logger;
+  /** Requests (including open `subscriptions/listen` streams) in flight at once; more get 503. */
+  maxInflight: number;
+}
+
+/**
+ * Serves 2026-07-28 requests against one stdio child (docs/workloads.md#protocol-eras): no session,
+ * every POST is one request; its id (and progress token) is remapped so that clients never collide
+ * on the shared stdio channel, its answer goes back on its own HTTP response, and closing that
+ * response cancels it towards the child. `subscriptions/listen` streams are told apart by the
+ * subscription id the child stamps on each notification (the listen request's id on stdio).
+ */
+export class ModernChannel {
+  private readonly pending = new Map<number, Pending>();
+  private readonly progress = new Map<number, { childId: number; original: unknown }>();
+  private nextId = 1;
+  private nextToken = 1;
+  /** The most recent plain request, for notifications the child does not correlate (logging). */
+  private lastRequest: number | undefined;
+
+  constructor(private readonly options: ModernChannelOptions) {}
+
+  get inflight(): number {
+    return this.pending.size;
+  }
+
+  get trackedProgressTokens(): number {
+    return this.progress.size;
+  }
+
+  /** Forwards one modern request; the answer is written to `res` when the child sends it. */
+  request(msg: Message, res: ServerResponse, canStream: boolean): void {
+    if (this.pending.size >= this.options.maxInflight) {
+      sendJson(res, 503, { jsonrpc: '2.0', id: msg.id ?? null, error: { code: -32000, message: `too many requests in flight (limit ${this.options.maxInflight}); retry later` } }, { 'retry-after': '1' });
+      return;
+    }
+    const childId = this.nextId++;
+    const entry: Pending = {
+      res,
+      originalId: msg.id as JsonRpcId,
+      canStream,
+      streaming: false,
+      listen: msg.method === 'subscriptions/listen',
+      progressToken: undefined,
+      keepalive: undefined,
+      onClose: () => this.abandon(childId),
+    };
+    const meta = msg.params?._meta as Record<string, unknown> | undefined;
+    if (meta && meta.progressToken !== undefined) {
+      const token = this.nextToken++;
+      this.progress.set(token, { childId, original: meta.progressToken });
+      entry.progressToken = token;
+      msg.params = { ...msg.params, _meta: { ...meta, progressToken: token } };
+    }
+    this.pending.set(childId, entry);
+    if (!entry.listen) this.lastRequest = childId;
+    res.on('close', entry.onClose);
+    msg.id = childId;
+    this.options.send(JSON.stringify(msg));
+  }
+
+  /** A modern notification from a client: passed on as it is (there is nothing to remap). */
+  notify(msg: Message): void {
+    this.options.send(JSON.stringify(msg));
+  }
+
+  /** Handles a line from the child; false when it is not the channel's (never for a modern child). */
+  receive(msg: Message): void {
+    if (typeof msg.method === 'string') {
+      if (msg.id !== undefined && msg.id !== null) {
+        // The 2026-07-28 revision has no server→client requests (they are input_required results).
+        this.options.send(JSON.stringify({ jsonrpc: '2.0', id: msg.id, error: { code: -32601, message: 'server-to-client requests are not part of protocol version 2026-07-28' } }));
+        return;
+      }
+      this.notification(msg);
+      return;
+    }
+    if (typeof msg.id !== 'number') return;
+    const entry = this.pending.get(msg.id);
+    if (!entry) return;
+    this.settle(msg.id, entry);
+    msg.id = entry.originalId;
+    if (entry.listen) rewriteSubscriptionId(msg as unknown as { result?: { _meta?: Record<string, unknown> } }, entry.originalId);
+    if (entry.streaming) {
+      writeEvent(entry.res, JSON.stringify(msg));
+      entry.res.end();
+      return;
+    }
+    const status = msg.error ? statusForError(msg.error.code) : 200;
+    sendJson(entry.res, status, msg);
+  }
+
+  private notification(msg: Message): void {
+    const params = msg.params ?? {};
+    const meta = params._meta as Record<string, unknown> | undefined;
+    let childId: number | undefined;
+    if (meta && typeof meta[SUBSCRIPTION_ID_META] === 'number') {
+      childId = meta[SUBSCRIPTION_ID_META] as number;
+      const entry = this.pending.get(childId);
+      if (!entry) return;
+      msg.params = { ...params, _meta: { ...meta, [SUBSCRIPTION_ID_META]: entry.originalId } };
+    } else if (msg.method === 'notifications/progress') {
+      const mapped = typeof params.progressToken === 'number' ? this.progress.get(params.progressToken) : undefined;
+      if (!mapped) return;
+      childId = mapped.childId;
+      msg.params = { ...params, progressToken: mapped.original };
+    } else {
+      // stdio carries no related-request id: a log message goes to the request sent last.
+      childId = this.lastRequest;
+    }
+    const entry = childId === undefined ? undefined : this.pending.get(childId);
+    if (!entry || !entry.canStream) return;
+    if (!entry.streaming) {
+      entry.streaming = true;
+      openEventStream(entry.res);
+      if (entry.listen) entry.keepalive = setInterval(() => entry.res.write(':\n\n'), KEEPALIVE_MS).unref();
+    }
+    writeEvent(entry.res, JSON.stringify(msg));
+  }
+
+  /** The client went away before the answer: cancel the request towards the child and forget it. */
+  private abandon(childId: number): void {
+    const entry = this.pending.get(childId);
+    if (!entry) return;
+    this.settle(childId, entry);
+    this.options.send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: childId, reason: 'the client closed the connection' } }));
+  }
+
+  private settle(childId: number, entry: Pending): void {
+    this.pending.delete(childId);
+    entry.res.off('close', entry.onClose);
+    clearInterval(entry.keepalive);
+    if (entry.progressToken !== undefined) this.progress.delete(entry.progressToken);
+    if (this.lastRequest === childId) this.lastRequest = undefined;
+  }
+
+  /** The child is gone: requests in flight get an error, listen streams end (clients re-listen). */
+  childExited(reason: string): void {
+    for (const [childId, entry] of this.pending) {
+      this.settle(childId, entry);
+      const msg = { jsonrpc: '2.0', id: entry.originalId, error: { code: -32603, message: `MCP server process exited (${reason}); it is being restarted` } };
+      if (entry.streaming) {
+        if (!entry.listen) writeEvent(entry.res, JSON.stringify(msg));
+        entry.res.end();
+      } else sendJson(entry.res, 503, msg, { 'retry-after': '1' });
+    }
+  }
+
+  closeAll(): void {
+    for (const [childId, entry] of this.pending) {
+      this.settle(childId, entry);
+      entry.res.destroy();
+    }
+  }
+}
+
+function rewriteSubscriptionId(msg: { result?: { _meta?: Record<string, unknown> } }, original: JsonRpcId): void {
+  const meta = msg.result?._meta;
+  if (meta && meta[SUBSCRIPTION_ID_META] !== undefined) msg.result!._meta = { ...meta, [SUBSCRIPTION_ID_META]: original };
+}
+
+export function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+  if (res.headersSent || res.destroyed) {
+    if (!res.writableEnded) res.end();
+    return;
+  }
+  const body = JSON.stringify(value);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers });
+  res.end(body);
+}
