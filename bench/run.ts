@@ -13,6 +13,10 @@ suites.isolation = async () => {
   const { benchIsolation } = (await import('./isolation.mjs' as string)) as { benchIsolation: () => Promise<void> };
   await benchIsolation();
 };
+suites.leak = async () => {
+  const { benchLeak } = (await import('./leak.mjs' as string)) as { benchLeak: () => Promise<void> };
+  await benchLeak();
+};
 for (const [name, run] of Object.entries(suites)) {
   if (only && only !== name) continue;
   process.stdout.write(`# ${name}\n`);

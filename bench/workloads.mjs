@@ -21,6 +21,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const THV = join(root, 'bin', 'thv.js');
 const STDIO_FIXTURE = join(root, 'test', 'fixtures', 'mcp-stdio-server.mjs');
+const V2_STDIO_FIXTURE = join(root, 'test', 'fixtures', 'mcp-v2-stdio-server.mjs');
 const HTTP_FIXTURE = join(root, 'test', 'fixtures', 'mcp-http-server.mjs');
 const SUPERGATEWAY = join(root, 'node_modules', 'supergateway', 'dist', 'index.js');
 const CALLS = Number(process.env.BENCH_CALLS ?? 2000);
@@ -146,8 +147,48 @@ export async function benchWorkloads({ json = false } = {}) {
     };
   }
 
-  function rawHttpClient(url) {
+  /**
+   * The floor for the bridge: a bare HTTP hop plus a stdio hop — a node:http server that writes each
+   * POSTed message to the stdio fixture and answers with the line that comes back, nothing else.
+   */
+  async function floorServer(fixture = STDIO_FIXTURE) {
+    const child = spawn(process.execPath, [fixture], { stdio: ['pipe', 'pipe', 'ignore'] });
+    children.push(child);
+    const waiting = new Map();
+    let buffer = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk) => {
+      buffer += chunk;
+      let nl;
+      while ((nl = buffer.indexOf('\n')) !== -1) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        const id = JSON.parse(line).id;
+        waiting.get(id)?.(line);
+        waiting.delete(id);
+      }
+    });
+    const server = http.createServer((req, res) => {
+      const chunks = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        const id = JSON.parse(body).id;
+        if (id === undefined) {
+          child.stdin.write(`${body}\n`);
+          res.writeHead(202).end();
+          return;
+        }
+        waiting.set(id, (line) => res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(line) }).end(line));
+        child.stdin.write(`${body}\n`);
+      });
+    });
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    return { url: `http://127.0.0.1:${server.address().port}/mcp`, close: () => server.close() };
+  }
+
+  function rawHttpClient(url, { modern = false } = {}) {
     const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+    const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} };
     const target = new URL(url);
     let session;
     let id = 0;
@@ -166,6 +207,7 @@ export async function benchWorkloads({ json = false } = {}) {
               accept: 'application/json, text/event-stream',
               'content-length': Buffer.byteLength(payload),
               ...(session ? { 'mcp-session-id': session } : {}),
+              ...(modern ? { 'mcp-protocol-version': '2026-07-28', 'mcp-method': body.method, ...(body.params?.name ? { 'mcp-name': body.params.name } : {}) } : {}),
             },
           },
           (res) => {
@@ -182,6 +224,13 @@ export async function benchWorkloads({ json = false } = {}) {
         req.on('error', reject);
         req.end(payload);
       });
+    if (modern) {
+      return {
+        init: async () => undefined,
+        call: () => post({ jsonrpc: '2.0', id: ++id, method: 'tools/call', params: { name: 'echo', arguments: { text: 'bench' }, _meta: meta } }),
+        close: async () => agent.destroy(),
+      };
+    }
     return {
       init: async () => {
         await post({ jsonrpc: '2.0', id: ++id, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
@@ -242,7 +291,12 @@ export async function benchWorkloads({ json = false } = {}) {
     const avg = (key) => mems.reduce((a, m) => a + m[key], 0) / mems.length;
     results.memoryPerWorkload = { rssMB: avg('rss'), pssMB: avg('pss'), ussMB: avg('uss'), workloads: WORKLOADS };
 
+    const floor = await floorServer();
+    const dualUrl = urlOf(await thv('run', '--name', 'bench-dual', '--', process.execPath, V2_STDIO_FIXTURE));
     results.raw = {
+      floor: await measureRaw(rawHttpClient(floor.url)),
+      v2Legacy: await measureRaw(rawHttpClient(dualUrl)),
+      v2Modern: await measureRaw(rawHttpClient(dualUrl, { modern: true })),
       stdioDirect: await measureRaw(rawStdioClient()),
       stdioBridge: await measureRaw(rawHttpClient(bridgeUrl)),
       supergateway: await measureRaw(rawHttpClient(sgUrl)),
@@ -277,6 +331,12 @@ export async function benchWorkloads({ json = false } = {}) {
       `    bridge vs supergateway: p50 ${f(results.raw.stdioBridge.p50)} vs ${f(results.raw.supergateway.p50)} ms, throughput x${(results.raw.stdioBridge.rps / results.raw.supergateway.rps).toFixed(2)}`,
       line('  streamable HTTP direct', results.raw.httpDirect),
       line('  thv remote proxy', results.raw.remoteProxy, results.raw.httpDirect, 'direct'),
+      line('  floor: bare HTTP + stdio hop', results.raw.floor),
+      `    bridge p50 / floor p50: ${(results.raw.stdioBridge.p50 / results.raw.floor.p50).toFixed(2)} (goal <= 1.25)`,
+      `    bridge throughput / supergateway: x${(results.raw.stdioBridge.rps / results.raw.supergateway.rps).toFixed(2)} (goal >= 2)`,
+      `    remote proxy p50 over direct: +${f(results.raw.remoteProxy.p50 - results.raw.httpDirect.p50)} ms (goal <= 0.5 ms)`,
+      line('  v2 server, 2025-era calls', results.raw.v2Legacy),
+      line('  v2 server, 2026-07-28 calls', results.raw.v2Modern, results.raw.v2Legacy, '2025-era'),
       `memory per running workload (supervisor, average of ${results.memoryPerWorkload.workloads}): ` +
         `unique ${results.memoryPerWorkload.ussMB.toFixed(1)} MB, proportional ${results.memoryPerWorkload.pssMB.toFixed(1)} MB, resident ${results.memoryPerWorkload.rssMB.toFixed(1)} MB`,
       'goals: bridge overhead < 1 ms p50; throughput ahead of supergateway; < 25 MB per additional workload (unique memory)',
