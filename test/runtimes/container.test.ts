@@ -1,0 +1,129 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import http from 'node:http';
+import { ContainerRuntime } from '../../src/runtimes/container.js';
+import type { LaunchSpec, ServerInstance } from '../../src/runtimes/types.js';
+import { builtinProfile, parseProfile, type PermissionProfile } from '../../src/isolation/profile.js';
+import { startPodman, type PodmanEngine } from '../fixtures/podman.js';
+
+// The container runtime against a real Podman engine (test/fixtures/podman.ts): what a server in a
+// container sees and can reach, and what is left on the engine afterwards.
+const started = await startPodman();
+if ('skip' in started) console.warn(`container runtime tests skipped: ${started.skip}`);
+const engine: PodmanEngine | undefined = 'engine' in started ? started.engine : undefined;
+
+const log = { warn: () => undefined, info: () => undefined };
+
+/** A JSON-RPC client over an instance's stdin/stdout, as the bridge speaks to it. */
+function rpc(instance: ServerInstance) {
+  let buffer = '';
+  let nextId = 1;
+  const waiting = new Map<number, (msg: any) => void>();
+  instance.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    buffer += d;
+    let nl: number;
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      const msg = JSON.parse(line);
+      waiting.get(msg.id)?.(msg);
+    }
+  });
+  const call = (method: string, params: unknown = {}) =>
+    new Promise<any>((resolve) => {
+      const id = nextId++;
+      waiting.set(id, resolve);
+      instance.stdin!.write(`${JSON.stringify({ jsonrpc: '2.0', id, method, params })}\n`);
+    });
+  return {
+    async init() {
+      await call('initialize', { protocolVersion: '2025-03-26', capabilities: {}, clientInfo: { name: 't', version: '1' } });
+      instance.stdin!.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n`);
+    },
+    call,
+    async tool(name: string, args: Record<string, unknown> = {}): Promise<string> {
+      const res = await call('tools/call', { name, arguments: args });
+      return res.result.content[0].text;
+    },
+  };
+}
+
+describe.runIf(engine)('container runtime on a real engine', () => {
+  const env = () => ({ ...process.env, ...engine!.env });
+  const spec = (workload: string, profile: PermissionProfile, extra: Partial<LaunchSpec> = {}): LaunchSpec => ({
+    workload,
+    args: [],
+    image: engine!.image,
+    env: { GREETING: 'hello' },
+    transport: 'stdio',
+    profile,
+    labels: { 'toolhive-group': 'default' },
+    ...extra,
+  });
+
+  afterAll(async () => {
+    await engine?.stop();
+  });
+
+  it('a stdio server in a container answers tools/list and tools/call, and dispose leaves nothing', async () => {
+    const runtime = new ContainerRuntime({ env: env(), log });
+    const s = spec('ctr-basic', builtinProfile('none')!);
+    await runtime.prepare(s, () => undefined);
+    const instance = await runtime.launch(s);
+    const client = rpc(instance);
+    await client.init();
+    const list = await client.call('tools/list');
+    expect(list.result.tools.map((t: { name: string }) => t.name)).toContain('echo');
+    expect(await client.tool('echo', { text: 'through the engine' })).toBe('through the engine');
+    expect(await client.tool('getenv', { name: 'GREETING' })).toBe('hello');
+    // network none: only the loopback interface
+    expect(await client.tool('interfaces')).toBe('["lo"]');
+    instance.terminate();
+    await instance.exited;
+    await runtime.dispose();
+    expect(await engine!.leftovers('ctr-basic')).toEqual({ containers: 0, networks: 0, volumes: 0 });
+  });
+
+  it('a read-only mount is readable and not writable; a write mount is writable', async () => {
+    const ro = await mkdtemp(join(tmpdir(), 'thv-ro-'));
+    const rw = await mkdtemp(join(tmpdir(), 'thv-rw-'));
+    await writeFile(join(ro, 'in.txt'), 'from the host');
+    const runtime = new ContainerRuntime({ env: env(), log });
+    const s = spec('ctr-mounts', parseProfile({ read: [`${ro}:/ro`], write: [`${rw}:/rw`] }));
+    await runtime.prepare(s, () => undefined);
+    const instance = await runtime.launch(s);
+    const client = rpc(instance);
+    await client.init();
+    expect(await client.tool('read_file', { path: '/ro/in.txt' })).toBe('from the host');
+    expect(await client.tool('write_file', { path: '/ro/out.txt', text: 'x' })).toBe('EROFS');
+    expect(await client.tool('write_file', { path: '/rw/out.txt', text: 'written inside' })).toBe('ok');
+    expect(await readFile(join(rw, 'out.txt'), 'utf8')).toBe('written inside');
+    instance.terminate();
+    await instance.exited;
+    await runtime.dispose();
+    await rm(ro, { recursive: true, force: true });
+    await rm(rw, { recursive: true, force: true });
+  });
+
+  it('an allow-listed host is reachable through the egress proxy only: other ports and direct connections are not', async () => {
+    const server = http.createServer((_req, res) => res.end('reached the host'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const runtime = new ContainerRuntime({ env: env(), log });
+    const s = spec('ctr-egress', parseProfile({ network: { outbound: { allow_host: ['127.0.0.1'], allow_port: [port] } } }));
+    await runtime.prepare(s, () => undefined);
+    const instance = await runtime.launch(s);
+    const client = rpc(instance);
+    await client.init();
+    expect(await client.tool('proxy_get', { url: `http://127.0.0.1:${port}/` })).toBe('200 reached the host');
+    expect(await client.tool('proxy_get', { url: `http://127.0.0.1:${port + 1}/` })).toMatch(/^403/);
+    expect(await client.tool('connect', { host: '1.1.1.1', port: 80 })).not.toBe('ok');
+    instance.terminate();
+    await instance.exited;
+    await runtime.dispose();
+    server.close();
+    expect(await engine!.leftovers('ctr-egress')).toEqual({ containers: 0, networks: 0, volumes: 0 });
+  });
+});
