@@ -33,3 +33,11 @@ export function parseHeaderFlags(entries: string[]): Record<string, string> {
   }
   return headers;
 }
+
+/** ToolHive's `--volume host:container[:ro]`: a mount declaration and whether it is writable. */
+export function parseVolumeFlag(flag: string): { declaration: string; writable: boolean } {
+  const readOnly = flag.endsWith(':ro');
+  const rest = readOnly || flag.endsWith(':rw') ? flag.slice(0, -3) : flag;
+  if (!rest.startsWith('/')) throw badRequest(`--volume ${flag}: the host path must be absolute`, 'Use --volume /host/path:/path/inside[:ro].');
+  return { declaration: rest, writable: !readOnly };
+}

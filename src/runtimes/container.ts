@@ -9,6 +9,7 @@ import { EngineHttpError, type EngineClient } from './container/engine.js';
 import { hostConfig, profileBinds, type ContainerLimits } from './container/host-config.js';
 import { buildImage, ensureImage } from './container/images.js';
 import { localImageTag, parseSchemeRef, renderDockerfile, type BuildScheme } from './container/templates.js';
+import { LABEL_MANAGED, LABEL_NAME } from './container/workload.js';
 import type { LaunchSpec, Runtime, ServerInstance } from './types.js';
 
 /**
@@ -32,8 +33,6 @@ export interface ContainerRuntimeOptions {
   now?: () => Date;
 }
 
-export const LABEL_MANAGED = 'toolhive';
-export const LABEL_NAME = 'toolhive-name';
 
 /** Host variables the supervisor passes to a process that mean nothing (or harm) inside an image. */
 const HOST_ONLY_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'TMPDIR', 'TERM', 'LANG', 'LC_ALL', 'LC_CTYPE', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy', 'NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'SystemRoot', 'COMSPEC', 'PATHEXT', 'APPDATA', 'LOCALAPPDATA', 'USERPROFILE'];
@@ -82,7 +81,7 @@ export class ContainerRuntime implements Runtime {
   }
 
   get engineDescription(): string | undefined {
-    return this.engine ? `${this.engine.version.name} ${this.engine.version.version} at ${this.engine.path}` : undefined;
+    return this.engine ? `${this.engine.client.serverName ?? this.engine.kind} at ${this.engine.path}` : undefined;
   }
 
   async prepare(spec: LaunchSpec, onProgress: (line: string) => void): Promise<void> {

@@ -12,6 +12,10 @@ export type RuntimeFactory = () => Runtime | Promise<Runtime>;
 
 const FACTORIES: Partial<Record<RuntimeKind, RuntimeFactory>> = {
   none: () => new ProcessRuntime(),
+  container: async () => {
+    const [{ ContainerRuntime }, { log }, { containerLimits }] = await Promise.all([import('./container.js'), import('../core/log.js'), import('./container/limits.js')]);
+    return new ContainerRuntime({ env: process.env, log: log(), limits: containerLimits(process.env) });
+  },
 };
 
 /** RuntimeKind → Runtime, each constructed lazily and once per registry. */
@@ -49,10 +53,14 @@ export interface RuntimeContext {
   isThvEndpoint?: (address: string, port: number) => boolean;
 }
 
-/** The registry with every runtime this host can offer: the host process and the bubblewrap sandbox. */
+/** The registry with every runtime this host can offer: the host process, the bubblewrap sandbox and containers. */
 export function hostRuntimes(ctx: RuntimeContext): RuntimeRegistry {
   return new RuntimeRegistry({
     ...FACTORIES,
     sandbox: async () => (await import('./sandbox.js')).createSandboxRuntime(ctx),
+    container: async () => {
+      const [{ ContainerRuntime }, { containerLimits }] = await Promise.all([import('./container.js'), import('./container/limits.js')]);
+      return new ContainerRuntime({ env: ctx.env, log: ctx.log, limits: containerLimits(ctx.env), ...(ctx.isThvEndpoint ? { isThvEndpoint: ctx.isThvEndpoint } : {}) });
+    },
   });
 }

@@ -5,7 +5,7 @@ import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import { log as defaultLog } from '../core/log.js';
-import { ThvError, notFound } from '../core/errors.js';
+import { ThvError, isThvError, notFound } from '../core/errors.js';
 import { withFileLock } from '../core/files.js';
 import { isProcessAlive, signalProcess } from '../core/processes.js';
 import type { CatalogServer } from '../registry/types.js';
@@ -14,6 +14,9 @@ import { RunConfigStore } from './run-config-store.js';
 import { StatusStore } from './status-store.js';
 import { GroupStore, DEFAULT_GROUP } from './groups.js';
 import { resolveSource } from './sources.js';
+import { noEngineForImage, pickRuntime } from './runtime-choice.js';
+import { engineAvailable } from '../runtimes/container/workload.js';
+import { engineContainers, prepareWorkloadImage, reconcileWithEngine, removeWorkloadContainers, type ContainerDeps } from './containers.js';
 import { defaultSupervisorEntry, launchSupervisor } from './launcher.js';
 import { startupGraceMs } from './startup-window.js';
 import { startSupervisor, type RunningSupervisor } from './supervisor.js';
@@ -74,7 +77,17 @@ export class WorkloadManager {
     this.children = new ChildRecordStore(deps.paths);
     const log = () => deps.log ?? defaultLog();
     this.credentials = new WorkloadCredentials(deps.openSecrets, log);
-    this.reconciler = new Reconciler({ statuses: this.statuses, children: this.children, clock: this.clock, log, ...(deps.orphanGraceMs !== undefined ? { orphanGraceMs: deps.orphanGraceMs } : {}) });
+    this.reconciler = new Reconciler({
+      statuses: this.statuses,
+      children: this.children,
+      clock: this.clock,
+      log,
+      ...(deps.orphanGraceMs !== undefined ? { orphanGraceMs: deps.orphanGraceMs } : {}),
+      // A container outlives a supervisor killed with SIGKILL; nothing else would ever stop it.
+      onDeadSupervisor: async (name) => {
+        if ((await this.runConfigs.read(name).catch(() => undefined))?.runtime === 'container') await removeWorkloadContainers(this.containerDeps(), name);
+      },
+    });
   }
 
   private runtimeRegistry: RuntimeRegistry | undefined;
@@ -94,17 +107,23 @@ export class WorkloadManager {
       getServer: this.deps.getServer ?? (async () => Promise.reject(new ThvError('registry_unavailable', 'no registry is available'))),
       ...(req.cwd ? { cwd: req.cwd } : {}),
     }, req.transport);
+    const picked = resolved.remoteUrl ? req.runtime : await pickRuntime(req.runtime, resolved, () => engineAvailable(this.deps.env));
     const name = req.name ?? resolved.suggestedName;
     checkWorkloadName(name);
     const group = req.group ?? DEFAULT_GROUP;
     await this.groups.require(group);
     const replacesFailed = await this.nameTakenByFailedWorkload(name);
     // Everything is validated before a credential reaches the secrets store, so a refused request leaves nothing behind.
-    // Isolation (docs/isolation.md): chosen and checked before anything is stored, so a host where the
-    // sandbox cannot work refuses with the reason instead of leaving a workload in error.
-    const runtime = chooseRuntime(req.runtime, Boolean(resolved.remoteUrl));
+    // Isolation (docs/isolation.md, docs/runtimes.md): chosen and checked before anything is stored, so a
+    // host where the runtime cannot work refuses with the reason instead of leaving a workload in error.
+    const runtime = chooseRuntime(picked, Boolean(resolved.remoteUrl));
+    if (runtime !== 'container' && resolved.runnerMissing) throw resolved.runnerMissing;
     const permissionProfile = resolved.remoteUrl ? undefined : chooseProfile(req.permissionProfile, resolved.permissions);
-    if (runtime !== 'none') await requireRuntime(await this.runtimes().get(runtime));
+    if (runtime === 'container') {
+      await requireRuntime(await this.runtimes().get(runtime)).catch((err: unknown) => {
+        throw isThvError(err, 'runtime_unavailable') ? noEngineForImage(resolved.image ?? resolved.buildRef ?? resolved.source.ref, err) : err;
+      });
+    } else if (runtime !== 'none') await requireRuntime(await this.runtimes().get(runtime));
     else if (!resolved.remoteUrl) warnings.push(unconfinedWarning(name));
     const isolated: RunRequest = { ...req, runtime, ...(permissionProfile ? { permissionProfile } : {}) };
     const { config, credentials } = buildRunConfig(isolated, resolved, { name, group, createdAt: new Date(this.clock.now()).toISOString() }, warnings);
@@ -138,6 +157,10 @@ export class WorkloadManager {
     const warnings: string[] = [];
     const config = await this.create(req, warnings);
     try {
+      if (config.runtime === 'container' && config.image) {
+        const image = await prepareWorkloadImage(this.containerDeps(), config, { ...(req.runtimeImage ? { runtimeImage: req.runtimeImage } : {}), ...(req.onProgress ? { onProgress: req.onProgress } : {}) });
+        if (image !== config.image) await this.runConfigs.write({ ...config, image });
+      }
       const started = await this.start(config.name);
       return { name: config.name, url: started.url, port: started.port, warnings };
     } catch (err) {
@@ -295,6 +318,8 @@ export class WorkloadManager {
       await this.credentials.deleteFor(config);
     }
     await this.reconciler.stopOrphanedServer(name);
+    // `thv rm` leaves no container, network or volume behind, even when the supervisor died.
+    if (config?.runtime === 'container') await removeWorkloadContainers(this.containerDeps(), name);
     await this.runConfigs.remove(name);
     await this.statuses.remove(name);
     await this.children.remove(name);
@@ -306,11 +331,13 @@ export class WorkloadManager {
   /** `thv list`: live and failed workloads; with `all`, stopped ones too. Dead supervisors are reported, never shown running. */
   async list(options: { all?: boolean; group?: string } = {}): Promise<WorkloadInfo[]> {
     const infos: WorkloadInfo[] = [];
+    let engine: ReturnType<typeof engineContainers> | undefined;
     for (const name of await this.runConfigs.names()) {
       const config = await this.runConfigs.read(name).catch(() => undefined);
       if (!config) continue;
       if (options.group && config.group !== options.group) continue;
       const info = toWorkloadInfo(config, await this.reconciledStatus(name));
+      if (config.runtime === 'container') await reconcileWithEngine(info, (engine ??= engineContainers(this.deps.env)));
       if (options.all || info.status !== 'stopped') infos.push(info);
     }
     return infos;
@@ -318,7 +345,13 @@ export class WorkloadManager {
 
   async status(name: string): Promise<WorkloadInfo> {
     const config = await this.runConfigs.get(name);
-    return toWorkloadInfo(config, await this.reconciledStatus(name));
+    const info = toWorkloadInfo(config, await this.reconciledStatus(name));
+    if (config.runtime === 'container') await reconcileWithEngine(info, engineContainers(this.deps.env));
+    return info;
+  }
+
+  private containerDeps(): ContainerDeps {
+    return { env: this.deps.env, paths: this.deps.paths, log: () => this.deps.log ?? defaultLog() };
   }
 
   /** The status file, corrected when it claims a live supervisor that is gone (list reconciles). */

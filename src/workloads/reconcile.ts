@@ -12,6 +12,8 @@ export interface ReconcilerDeps {
   log: () => Logger;
   /** Grace period between SIGTERM and SIGKILL for the server of a supervisor that died. */
   orphanGraceMs?: number;
+  /** Clean-up beyond process groups (a container runtime's containers) once a supervisor is found dead. */
+  onDeadSupervisor?: (name: string) => Promise<void>;
 }
 
 /**
@@ -41,6 +43,7 @@ export class Reconciler {
     let context = status.process_id === 0 ? 'the supervisor never started' : `supervisor process ${status.process_id} is not running`;
     const orphan = status.process_id === 0 ? undefined : await this.stopOrphanedServer(name);
     if (orphan) context += `; stopped its orphaned MCP server (process group ${orphan})`;
+    if (status.process_id !== 0) await this.deps.onDeadSupervisor?.(name);
     const written = await statuses.set(name, next, context, {
       onlyIf: (cur) => cur?.process_id === status.process_id && cur.status === status.status,
     });

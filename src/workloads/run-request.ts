@@ -1,6 +1,6 @@
 import { validateHeaderName, validateHeaderValue } from 'node:http';
 import { badRequest } from '../core/errors.js';
-import type { PermissionProfile } from '../isolation/profile.js';
+import { parseMount, type PermissionProfile } from '../isolation/profile.js';
 import type { RuntimeKind } from '../runtimes/types.js';
 import type { ResolvedSource } from './sources.js';
 import { DEFAULT_RUNTIME, NAME_PATTERN, type RemoteAuthConfig, type RunConfig } from './types.js';
@@ -52,6 +52,12 @@ export interface RunRequest {
   runtime?: RuntimeKind;
   /** The resolved permission profile for an isolating runtime. */
   permissionProfile?: PermissionProfile;
+  /** Container runtime: the builder base image for npx://, uvx://, go:// (default: config, else ToolHive's). */
+  runtimeImage?: string;
+  /** `--volume` mounts (container runtime), added to the permission profile's read/write lists. */
+  volumes?: Array<{ declaration: string; writable: boolean }>;
+  /** Pull and build progress lines (the CLI writes them to stderr). */
+  onProgress?: (line: string) => void;
 }
 
 /** A credential to put in the secrets store (workloads scope) under `key`. */
@@ -84,6 +90,7 @@ export function buildRunConfig(
   const { plain: plainHeaders, secret: secretHeaders } = splitSecretHeaders(checkHeaders(req.headers ?? {}));
   const headers = { ...resolved.headers, ...plainHeaders };
   for (const header of Object.keys(secretHeaders)) deleteHeader(headers, header);
+  const image = req.runtime === 'container' && !resolved.remoteUrl ? (resolved.image ?? resolved.buildRef) : undefined;
   const credentials: StoredCredential[] = [];
   const remoteAuth = req.remoteAuth ? remoteAuthConfig(name, req.remoteAuth, credentials) : undefined;
   const headerRefs: Record<string, string> = {};
@@ -96,10 +103,13 @@ export function buildRunConfig(
     name,
     group,
     source: resolved.source,
-    ...(resolved.command ? { command: resolved.command } : {}),
-    args: resolved.args,
+    // In a container the image runs its own entry point; a package becomes an image built by `thv run` (docs/runtimes.md).
+    ...(resolved.command && !image ? { command: resolved.command } : {}),
+    args: image ? (resolved.imageArgs ?? []) : resolved.args,
+    ...(image ? { image } : {}),
+    ...(image && resolved.targetPort ? { target_port: resolved.targetPort } : {}),
     ...(resolved.remoteUrl ? { remote_url: resolved.remoteUrl } : {}),
-    transport: resolved.remoteUrl ? resolved.transport : 'stdio',
+    transport: resolved.remoteUrl || image ? resolved.transport : 'stdio',
     proxy_mode: !resolved.remoteUrl && req.transport === 'sse' ? 'sse' : 'streamable-http',
     host: req.host ?? '127.0.0.1',
     ...(req.proxyPort ? { port: req.proxyPort } : {}),
@@ -112,7 +122,7 @@ export function buildRunConfig(
     created_at: base.createdAt,
     ...(req.cwd ? { cwd: req.cwd } : {}),
     runtime: req.runtime ?? DEFAULT_RUNTIME,
-    ...(req.permissionProfile ? { permission_profile: req.permissionProfile } : {}),
+    ...(req.permissionProfile || req.volumes?.length ? { permission_profile: withVolumes(req.permissionProfile, req.volumes ?? []) } : {}),
   };
   const given = new Set([...Object.keys(env), ...secrets.map((s) => s.target)]);
   for (const v of resolved.requiredEnv ?? []) {
@@ -204,4 +214,14 @@ function deleteHeader(headers: Record<string, string>, name: string): void {
 
 function headerSecretKey(workload: string, header: string): string {
   return `WORKLOAD_${workload}_HEADER_${header.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+}
+
+/** `--volume` mounts on top of the profile (the built-in `none` when there is none), checked like the profile's own. */
+function withVolumes(profile: PermissionProfile | undefined, volumes: Array<{ declaration: string; writable: boolean }>): PermissionProfile {
+  const base: PermissionProfile = profile ? structuredClone(profile) : { name: 'none', read: [], write: [], network: { outbound: { insecure_allow_all: false, allow_host: [], allow_port: [] } }, privileged: false };
+  for (const v of volumes) {
+    parseMount(v.declaration, v.writable);
+    (v.writable ? (base.write ??= []) : (base.read ??= [])).push(v.declaration);
+  }
+  return base;
 }

@@ -20,6 +20,19 @@ export interface ResolvedSource {
   requiredEnv?: Array<{ name: string; secret: boolean; description?: string }>;
   /** The registry entry's permission profile (ToolHive format), applied when the user gives none. */
   permissions?: unknown;
+  /** An OCI image (an image reference, go://, or an image-only registry entry): needs the container runtime. */
+  image?: string;
+  /** The registry entry's `target_port` (http servers in a container). */
+  targetPort?: number;
+  /**
+   * A package the container runtime can build an image for (`npx://pkg@ver`, `uvx://pkg@ver`);
+   * `command` is then the host runner, absent when it is not installed (fine for a container).
+   */
+  buildRef?: string;
+  /** Why the host runner is missing, raised when the runtime is not the container one. */
+  runnerMissing?: ThvError;
+  /** Extra arguments for an image's command (a package's own arguments are in `args`). */
+  imageArgs?: string[];
 }
 
 export interface SourceDeps {
@@ -50,17 +63,46 @@ export async function resolveSource(target: string | undefined, commandLine: str
   }
   if (target.startsWith('npx://')) return packageSource('npx', target.slice(6), commandLine, deps.env, target);
   if (target.startsWith('uvx://')) return packageSource('uvx', target.slice(6), commandLine, deps.env, target);
+  if (target.startsWith('go://')) return goSource(target, commandLine);
   if (/^https?:\/\//i.test(target)) return remoteSource(target, transportFlag);
   return registrySource(target, commandLine, deps, transportFlag);
 }
 
+/** `go://module@ver`: only the container runtime runs it, from an image built for it. */
+function goSource(ref: string, extraArgs: string[]): ResolvedSource {
+  const spec = ref.slice('go://'.length);
+  if (!spec || spec.startsWith('-')) throw badRequest(`"${ref}" does not name a Go module`, 'Use go://<module path>[@version].');
+  return { source: { kind: 'go', ref, package: spec }, args: [], image: ref, buildRef: ref, imageArgs: extraArgs, transport: 'stdio', headers: {}, suggestedName: nameFromPackage(spec) };
+}
+
+/** An image reference (`registry/name[:tag]`, `name:tag`, `…@sha256:…`) rather than a registry server name. */
+export function looksLikeImageRef(target: string): boolean {
+  return /^[a-z0-9][a-z0-9._-]*(:[0-9]+)?(\/[a-z0-9][a-z0-9._-]*)+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/.test(target) || /^[a-z0-9][a-z0-9._-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$/.test(target);
+}
+
+function imageSource(image: string, extraArgs: string[], transportFlag: RunConfig['transport'] | undefined): ResolvedSource {
+  const last = image.split('/').pop() ?? image;
+  return { source: { kind: 'image', ref: image }, args: [], image, imageArgs: extraArgs, transport: transportFlag ?? 'stdio', headers: {}, suggestedName: sanitiseName(last.replace(/[:@].*$/, '')) };
+}
+
 function packageSource(runner: 'npx' | 'uvx', spec: string, extraArgs: string[], env: NodeJS.ProcessEnv, ref: string, registryName?: string): ResolvedSource {
   if (!spec || spec.startsWith('-')) throw badRequest(`"${ref}" does not name a package`, `Use ${runner}://<package>[@version].`);
-  const command = requireOnPath(runner, env);
+  // The host runner matters only outside a container: its absence is raised once the runtime is chosen.
+  let command: string | undefined;
+  let runnerMissing: ThvError | undefined;
+  try {
+    command = requireOnPath(runner, env);
+  } catch (err) {
+    if (!isThvError(err, 'runtime_unavailable')) throw err;
+    runnerMissing = err;
+  }
   const args = runner === 'npx' ? ['-y', spec, ...extraArgs] : [spec, ...extraArgs];
   return {
     source: { kind: registryName ? 'registry' : runner, ref, package: spec, ...(registryName ? { registry_name: registryName } : {}) },
-    command,
+    ...(command ? { command } : {}),
+    ...(runnerMissing ? { runnerMissing } : {}),
+    buildRef: `${runner}://${spec}`,
+    imageArgs: extraArgs,
     args,
     transport: 'stdio',
     headers: {},
@@ -94,6 +136,7 @@ async function registrySource(name: string, extraArgs: string[], deps: SourceDep
   } catch (err) {
     // Only a plain "no such server" becomes a hint about other kinds of targets; auth and
     // availability errors surface unchanged.
+    if (isThvError(err, 'not_found') && looksLikeImageRef(name)) return imageSource(name, extraArgs, transportFlag);
     if (isThvError(err, 'not_found')) {
       throw new ThvError('not_found', `"${name}" is not a server in the registry`, {
         cause: err,
@@ -119,9 +162,26 @@ async function registrySource(name: string, extraArgs: string[], deps: SourceDep
     return { ...resolved, suggestedName: sanitiseName(shortName), ...(requiredEnv.length ? { requiredEnv } : {}), ...(image.permissions ? { permissions: image.permissions } : {}) };
   }
   const oci = image.image ?? image.packages?.find((p) => p.registry_type === 'oci')?.identifier;
-  throw new ThvError('runtime_unavailable', `container runtime not available: "${server.name}" is only published as the container image ${oci ?? '(unknown image)'}`, {
-    hint: 'Run an npm or PyPI package (npx://…, uvx://…), a remote URL, or `-- <command>` instead.',
-  });
+  if (!oci) throw new ThvError('not_found', `"${server.name}" names neither a package nor an image to run`);
+  const transport = (['stdio', 'sse', 'streamable-http'] as const).find((t) => t === (transportFlag ?? image.transport)) ?? 'stdio';
+  return {
+    source: { kind: 'registry', ref: server.name, registry_name: server.name },
+    args: [],
+    image: oci,
+    imageArgs: [...(image.args ?? []), ...extraArgs],
+    ...(image.target_port ? { targetPort: image.target_port } : {}),
+    transport,
+    headers: {},
+    suggestedName: sanitiseName(shortName),
+    ...requiredEnvOf(image),
+  };
+}
+
+function requiredEnvOf(image: ImageMetadata): Pick<ResolvedSource, 'requiredEnv'> {
+  const requiredEnv = (image.env_vars ?? [])
+    .filter((v) => v.required && v.default === undefined)
+    .map((v) => ({ name: v.name, secret: Boolean(v.secret), ...(v.description ? { description: v.description } : {}) }));
+  return requiredEnv.length ? { requiredEnv } : {};
 }
 
 function pickPackage(packages: PackageRef[]): PackageRef | undefined {

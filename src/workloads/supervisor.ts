@@ -160,10 +160,10 @@ export async function startSupervisor(name: string, deps: SupervisorDeps): Promi
       if (credentials?.start) startCredentials = () => credentials.start!();
       log.info({ workload: name, url: workloadUrl(config, port) }, 'proxying the remote MCP server');
     } else {
-      const spec = launchSpec(config, childEnvironment(deps.env, config.env, deps.secrets.env));
+      const spec = launchSpec({ ...config, port }, childEnvironment(deps.env, config.env, deps.secrets.env));
       const runtimes =
         deps.runtimes ??
-        (config.runtime === 'sandbox'
+        (config.runtime === 'sandbox' || config.runtime === 'container'
           ? hostRuntimes({ paths: deps.paths, env: deps.env, log, isThvEndpoint: thvEndpointCheck({ runConfigsDir: deps.paths.runConfigsDir, ownPorts: () => [port] }) })
           : defaultRuntimes());
       const runtime = await runtimes.get(config.runtime);
@@ -209,14 +209,18 @@ export async function startSupervisor(name: string, deps: SupervisorDeps): Promi
 
 /** What the runtime starts for a stdio run config. */
 function launchSpec(config: RunConfig, env: Record<string, string>): LaunchSpec {
-  if (!config.command) throw new Error(`run config of ${config.name} has neither a command nor a remote URL`);
+  if (!config.command && !config.image) throw new Error(`run config of ${config.name} has neither a command, an image nor a remote URL`);
   return {
     workload: config.name,
-    command: config.command,
+    ...(config.command ? { command: config.command } : {}),
+    ...(config.image ? { image: config.image } : {}),
+    ...(config.target_port ? { targetPort: config.target_port } : {}),
+    // Labels name the workload for reconciliation; they never carry env or secret values.
+    labels: { 'toolhive-group': config.group, 'toolhive-port': String(config.port ?? 0) },
     args: config.args,
     env,
     ...(config.cwd ? { cwd: config.cwd } : {}),
-    transport: 'stdio',
+    transport: config.image ? config.transport : 'stdio',
     profile: config.permission_profile ?? NONE_PROFILE,
   };
 }

@@ -78,7 +78,7 @@ export interface RunConfig {
   name: string;
   group: string;
   /** What the user asked to run, as typed, and how it was understood. */
-  source: { kind: 'command' | 'npx' | 'uvx' | 'registry' | 'remote'; ref: string; registry_name?: string; package?: string };
+  source: { kind: 'command' | 'npx' | 'uvx' | 'go' | 'image' | 'registry' | 'remote'; ref: string; registry_name?: string; package?: string };
   /** Stdio servers: the program and its arguments, spawned without a shell. */
   command?: string;
   args: string[];
@@ -107,6 +107,10 @@ export interface RunConfig {
   runtime: RuntimeKind;
   /** The resolved permission profile the runtime enforces; absent: the built-in `none`. */
   permission_profile?: PermissionProfile;
+  /** Container runtime: the image to run (pulled or built by `thv run`; docs/runtimes.md). */
+  image?: string;
+  /** Container runtime, http servers: the port the server listens on inside the container. */
+  target_port?: number;
 }
 
 /**
@@ -120,13 +124,14 @@ export function parseRunConfig(raw: unknown): { config: RunConfig } | { path: st
   if (typeof raw.name !== 'string' || !NAME_PATTERN.test(raw.name)) return fail('name', 'expected a workload name');
   for (const key of ['group', 'host', 'created_at'] as const) if (typeof raw[key] !== 'string') return fail(key, 'expected a string');
   const source = raw.source;
-  if (!isObject(source) || !['command', 'npx', 'uvx', 'registry', 'remote'].includes(source.kind as string) || typeof source.ref !== 'string') {
+  if (!isObject(source) || !['command', 'npx', 'uvx', 'go', 'image', 'registry', 'remote'].includes(source.kind as string) || typeof source.ref !== 'string') {
     return fail('source', 'expected {kind, ref}');
   }
-  for (const key of ['command', 'remote_url', 'cwd'] as const) {
+  for (const key of ['command', 'remote_url', 'cwd', 'image'] as const) {
     if (raw[key] !== undefined && typeof raw[key] !== 'string') return fail(key, 'expected a string');
   }
-  if (raw.command === undefined && raw.remote_url === undefined) return fail('command', 'a command or a remote_url is required');
+  if (raw.command === undefined && raw.remote_url === undefined && raw.image === undefined) return fail('command', 'a command, an image or a remote_url is required');
+  if (raw.target_port !== undefined && !(Number.isInteger(raw.target_port) && (raw.target_port as number) >= 1 && (raw.target_port as number) <= 65535)) return fail('target_port', 'expected a port number');
   if (raw.args !== undefined && !isStringArray(raw.args)) return fail('args', 'expected an array of strings');
   if (!['stdio', 'sse', 'streamable-http'].includes(raw.transport as string)) return fail('transport', 'expected stdio, sse or streamable-http');
   if (raw.proxy_mode !== undefined && !['streamable-http', 'sse'].includes(raw.proxy_mode as string)) return fail('proxy_mode', 'expected streamable-http or sse');

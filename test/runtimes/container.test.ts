@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +11,7 @@ import { startPodman, type PodmanEngine } from '../fixtures/podman.js';
 // The container runtime against a real Podman engine (test/fixtures/podman.ts): what a server in a
 // container sees and can reach, and what is left on the engine afterwards.
 const started = await startPodman();
-if ('skip' in started) console.warn(`container runtime tests skipped: ${started.skip}`);
+if ('skip' in started) console.error(`container runtime tests skipped: ${started.skip}`);
 const engine: PodmanEngine | undefined = 'engine' in started ? started.engine : undefined;
 
 const log = { warn: () => undefined, info: () => undefined };
@@ -20,19 +20,20 @@ const log = { warn: () => undefined, info: () => undefined };
 function rpc(instance: ServerInstance) {
   let buffer = '';
   let nextId = 1;
-  const waiting = new Map<number, (msg: any) => void>();
+  type Message = { id?: number; result?: { tools?: Array<{ name: string }>; content?: Array<{ text: string }> } };
+  const waiting = new Map<number, (msg: Message) => void>();
   instance.stdout!.setEncoding('utf8').on('data', (d: string) => {
     buffer += d;
     let nl: number;
     while ((nl = buffer.indexOf('\n')) >= 0) {
       const line = buffer.slice(0, nl);
       buffer = buffer.slice(nl + 1);
-      const msg = JSON.parse(line);
-      waiting.get(msg.id)?.(msg);
+      const msg = JSON.parse(line) as Message;
+      if (msg.id !== undefined) waiting.get(msg.id)?.(msg);
     }
   });
   const call = (method: string, params: unknown = {}) =>
-    new Promise<any>((resolve) => {
+    new Promise<Message>((resolve) => {
       const id = nextId++;
       waiting.set(id, resolve);
       instance.stdin!.write(`${JSON.stringify({ jsonrpc: '2.0', id, method, params })}\n`);
@@ -45,7 +46,7 @@ function rpc(instance: ServerInstance) {
     call,
     async tool(name: string, args: Record<string, unknown> = {}): Promise<string> {
       const res = await call('tools/call', { name, arguments: args });
-      return res.result.content[0].text;
+      return res.result?.content?.[0]?.text ?? '';
     },
   };
 }
@@ -75,7 +76,7 @@ describe.runIf(engine)('container runtime on a real engine', () => {
     const client = rpc(instance);
     await client.init();
     const list = await client.call('tools/list');
-    expect(list.result.tools.map((t: { name: string }) => t.name)).toContain('echo');
+    expect(list.result?.tools?.map((t) => t.name)).toContain('echo');
     expect(await client.tool('echo', { text: 'through the engine' })).toBe('through the engine');
     expect(await client.tool('getenv', { name: 'GREETING' })).toBe('hello');
     // network none: only the loopback interface

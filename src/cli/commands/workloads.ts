@@ -8,7 +8,7 @@ import { registerGroupCommands } from './groups.js';
 import { cliClientsObserver } from './client.js';
 import { formatAge, renderJson, renderTable } from '../output.js';
 import type { WorkloadManager, RunRequest } from '../../workloads/manager.js';
-import { parseEnvFlags, parseHeaderFlags, parseSecretFlag } from '../run-flags.js';
+import { parseEnvFlags, parseHeaderFlags, parseSecretFlag, parseVolumeFlag } from '../run-flags.js';
 import type { WorkloadInfo } from '../../workloads/types.js';
 import { parseRuntimeFlags } from '../isolation-flags.js';
 import { loadProfileArgument } from '../../isolation/profile-file.js';
@@ -38,6 +38,8 @@ interface RunOptions {
   secret: string[];
   remoteHeader: string[];
   foreground?: boolean;
+  runtimeImage?: string;
+  volume: string[];
   remoteAuth?: boolean;
   remoteAuthIssuer?: string;
   remoteAuthClientId?: string;
@@ -75,6 +77,8 @@ export function registerWorkloadCommands(program: Command, ctx: CliContext): voi
     .option('--runtime <runtime>', 'how a local server runs: sandbox (default on Linux), none (unconfined), container')
     .option('--isolation <none>', 'alias of --runtime: --isolation none runs the server unconfined')
     .option('--permission-profile <profile>', 'none, network, or a JSON/YAML permission profile file (docs/isolation.md)')
+    .option('--runtime-image <image>', 'container runtime: builder base image for npx://, uvx://, go://')
+    .option('-v, --volume <host:container[:ro]>', 'container runtime: mount a host path (repeatable; read-write unless :ro)', collect, [])
     .option('--remote-auth', 'authenticate to the remote server with OAuth')
     .option('--remote-auth-issuer <url>', 'OAuth issuer of the remote server')
     .option('--remote-auth-client-id <id>', 'OAuth client id')
@@ -99,11 +103,14 @@ export function registerWorkloadCommands(program: Command, ctx: CliContext): voi
           env: parseEnvFlags(opts.env),
           secrets: opts.secret.map(parseSecretFlag),
           headers: parseHeaderFlags(opts.remoteHeader),
+          ...(opts.volume.length ? { volumes: opts.volume.map(parseVolumeFlag) } : {}),
         }))),
         cwd: process.cwd(),
         ...(opts.name ? { name: opts.name } : {}),
         ...(opts.transport ? { transport: opts.transport } : {}),
         ...(opts.proxyPort !== undefined ? { proxyPort: parsePort(opts.proxyPort, '--proxy-port') } : {}),
+        ...(opts.runtimeImage ? { runtimeImage: opts.runtimeImage } : {}),
+        onProgress: (line) => ctx.err(`${line}\n`),
       };
       const remoteAuth = remoteAuthInput(opts, cmd);
       if (remoteAuth) req.remoteAuth = remoteAuth;
@@ -302,3 +309,4 @@ function describeWorkload(w: WorkloadInfo): string {
   ];
   return rows.map(([k, v]) => `${`${k}:`.padEnd(16)}${v}\n`).join('');
 }
+

@@ -27,7 +27,6 @@ export interface EngineProbe extends SocketCandidate {
 
 export interface FoundEngine extends SocketCandidate {
   client: EngineClient;
-  version: EngineVersion;
 }
 
 const EXPLICIT: Array<[string, EngineKind]> = [
@@ -101,7 +100,7 @@ export async function findEngine(env: NodeJS.ProcessEnv): Promise<FoundEngine> {
     const client = new EngineClient(candidate.path);
     try {
       await client.ping();
-      return { ...candidate, client, version: await client.version() };
+      return { ...candidate, client };
     } catch (err) {
       failures.push(`${candidate.path}: ${(err as Error).message}`);
     }

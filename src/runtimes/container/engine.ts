@@ -63,9 +63,21 @@ export class EngineClient {
     };
   }
 
+  /**
+   * GET /_ping, which also tells the API version (the Api-Version header): /version is slow on
+   * Podman (it asks conmon and the OCI runtime for theirs), so only `thv runtime check` calls it.
+   */
   async ping(timeoutMs = 5_000): Promise<void> {
-    await this.request('GET', '/_ping', { timeoutMs }, false).then(drain);
+    const res = await this.request('GET', '/_ping', { timeoutMs }, false);
+    const header = res.headers['api-version'];
+    const server = res.headers.server;
+    if (typeof server === 'string') this.serverName = /libpod/i.test(server) ? 'Podman' : server.split('/')[0];
+    if (typeof header === 'string' && /^\d+\.\d+$/.test(header)) this.apiVersion ??= header;
+    drain(res);
   }
+
+  /** `Podman` or `Docker`, from the ping's Server header (no /version round trip). */
+  serverName: string | undefined;
 
   /** A JSON call; a 404 resolves with `status: 404` when `allow404`, else throws EngineHttpError. */
   async requestJson<T>(method: string, path: string, options: RequestOptions = {}, versioned = true): Promise<{ status: number; json: T }> {
@@ -93,7 +105,7 @@ export class EngineClient {
         headers['Content-Type'] = 'application/json';
       }
       if (Buffer.isBuffer(payload)) headers['Content-Length'] = String(payload.length);
-      const req = http.request({ socketPath: this.socketPath, method, path: fullPath, headers: { Host: 'docker', ...headers } }, (res) => {
+      const req = http.request({ socketPath: this.socketPath, agent: false, method, path: fullPath, headers: { Host: 'docker', ...headers } }, (res) => {
         const status = res.statusCode ?? 0;
         if (status >= 200 && status < 300) return resolve(res);
         void readAll(res).then((text) => reject(new EngineHttpError(status, engineMessage(text), fullPath)), reject);
@@ -114,7 +126,7 @@ export class EngineClient {
   async attach(id: string): Promise<Duplex> {
     const fullPath = await this.path(`/containers/${encodeURIComponent(id)}/attach`, { stream: 1, stdin: 1, stdout: 1, stderr: 1 }, true);
     return new Promise((resolve, reject) => {
-      const req = http.request({ socketPath: this.socketPath, method: 'POST', path: fullPath, headers: { Host: 'docker', Connection: 'Upgrade', Upgrade: 'tcp' } });
+      const req = http.request({ socketPath: this.socketPath, agent: false, method: 'POST', path: fullPath, headers: { Host: 'docker', Connection: 'Upgrade', Upgrade: 'tcp' } });
       req.on('upgrade', (_res, socket, head) => {
         if (head.length > 0) socket.unshift(head);
         resolve(socket);

@@ -1,0 +1,155 @@
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeTempHome, runThv, type TempHome } from '../fixtures/cli.js';
+import { startPodman, type PodmanEngine } from '../fixtures/podman.js';
+import { connectClient, textOf, waitFor } from '../workloads/helpers.js';
+
+// `thv run <image>` end to end: the built CLI, its detached supervisor and a real Podman engine
+// (test/fixtures/podman.ts), with the locally built test image.
+const started = await startPodman();
+if ('skip' in started) console.error(`container e2e tests skipped: ${started.skip}`);
+const engine: PodmanEngine | undefined = 'engine' in started ? started.engine : undefined;
+
+let home: TempHome;
+const env = () => ({ ...engine!.env, TOOLHIVE_SECRETS_PROVIDER: 'environment' });
+
+const urlIn = (stdout: string) => /(http:\/\/127\.0\.0\.1:\d+\/\S*)/.exec(stdout)?.[1] ?? '';
+
+async function listJson(all = false): Promise<Array<{ name: string; status: string; status_context: string }>> {
+  const result = await runThv(['list', '--format', 'json', ...(all ? ['--all'] : [])], home, { env: env() });
+  expect(result.code).toBe(0);
+  return JSON.parse(result.stdout);
+}
+
+async function containersOf(workload: string): Promise<Array<{ Id: string; State: string; Labels: Record<string, string> }>> {
+  const filters = encodeURIComponent(JSON.stringify({ label: [`toolhive-name=${workload}`] }));
+  return (await engine!.api<Array<{ Id: string; State: string; Labels: Record<string, string> }>>('GET', `/v1.41/containers/json?all=true&filters=${filters}`)).json;
+}
+
+describe.runIf(engine)('thv run <image> on a real container engine', () => {
+  beforeEach(async () => {
+    home = await makeTempHome();
+  });
+  afterEach(async () => {
+    const names = (await listJson(true)).map((w) => w.name);
+    if (names.length) await runThv(['rm', ...names], home, { env: env() });
+    await home.cleanup();
+  });
+  afterAll(async () => {
+    await engine?.stop();
+  });
+
+  it('serves tools through the bridge, shows in thv list, keeps secrets out of labels and argv, and stop/rm leave nothing', async () => {
+    const secret = 'container-secret-value-4f1c';
+    const run = await runThv(['run', engine!.image, '--name', 'ctr-e2e', '-e', 'PLAIN=visible', '--secret', 'api-token,target=API_TOKEN'], home, {
+      env: { ...env(), 'TOOLHIVE_SECRET_api-token': secret },
+      timeoutMs: 60_000,
+    });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const url = urlIn(run.stdout);
+    expect(url).toMatch(/\/mcp$/);
+
+    const client = await connectClient(url);
+    const tools = await client.listTools();
+    expect(tools.tools.map((t) => t.name)).toContain('echo');
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'via the bridge' } }))).toBe('via the bridge');
+    expect(textOf(await client.callTool({ name: 'getenv', arguments: { name: 'PLAIN' } }))).toBe('visible');
+    expect(textOf(await client.callTool({ name: 'getenv', arguments: { name: 'API_TOKEN' } }))).toBe(secret);
+    // The default profile (none): no network interface but loopback.
+    expect(textOf(await client.callTool({ name: 'interfaces', arguments: {} }))).toBe('["lo"]');
+    await client.close();
+
+    const list = await listJson();
+    expect(list.find((w) => w.name === 'ctr-e2e')?.status).toBe('running');
+    const [container] = await containersOf('ctr-e2e');
+    expect(container?.State).toBe('running');
+    expect(container?.Labels).toMatchObject({ toolhive: 'true', 'toolhive-name': 'ctr-e2e', 'toolhive-group': 'default' });
+    expect(JSON.stringify(container?.Labels)).not.toContain(secret);
+    const status = JSON.parse((await runThv(['status', 'ctr-e2e', '--format', 'json'], home, { env: env() })).stdout) as { process_id: number };
+    const argv = await readFile(`/proc/${status.process_id}/cmdline`, 'utf8');
+    expect(argv).not.toContain(secret);
+    const log = await readFile(join(home.root, 'state/toolhive/logs/ctr-e2e.log'), 'utf8').catch(() => '');
+    expect(log).not.toContain(secret);
+
+    expect((await runThv(['stop', 'ctr-e2e'], home, { env: env() })).code).toBe(0);
+    expect(await containersOf('ctr-e2e')).toEqual([]);
+    expect((await runThv(['rm', 'ctr-e2e'], home, { env: env() })).code).toBe(0);
+    expect(await engine!.leftovers('ctr-e2e')).toEqual({ containers: 0, networks: 0, volumes: 0 });
+  });
+
+  it('a container removed behind thv\'s back shows in thv list, and the restart policy brings a new one', async () => {
+    const run = await runThv(['run', engine!.image, '--name', 'ctr-gone'], home, { env: env(), timeoutMs: 60_000 });
+    expect(run.code).toBe(0);
+    const [first] = await containersOf('ctr-gone');
+    await engine!.api('DELETE', `/v1.41/containers/${first!.Id}?force=true`);
+    const seen = await waitFor('the removal to show', async () => {
+      const w = (await listJson()).find((x) => x.name === 'ctr-gone');
+      return w && w.status !== 'running' ? w : w?.status_context.includes('restarted') ? w : undefined;
+    }, 20_000);
+    expect(seen.status === 'unhealthy' || seen.status_context.includes('restarted after a crash')).toBe(true);
+    const second = await waitFor('a new container', async () => (await containersOf('ctr-gone')).find((c) => c.Id !== first!.Id && c.State === 'running'), 20_000);
+    expect(second.Id).not.toBe(first!.Id);
+  });
+
+  it('a --volume :ro mount is readable and not writable inside; rw is writable', async () => {
+    const ro = await mkdtemp(join(tmpdir(), 'thv-e2e-ro-'));
+    const rw = await mkdtemp(join(tmpdir(), 'thv-e2e-rw-'));
+    await writeFile(join(ro, 'data.txt'), 'host data');
+    try {
+      const run = await runThv(['run', engine!.image, '--name', 'ctr-vol', '--volume', `${ro}:/ro:ro`, '--volume', `${rw}:/rw`], home, { env: env(), timeoutMs: 60_000 });
+      expect(run.code).toBe(0);
+      const client = await connectClient(urlIn(run.stdout));
+      expect(textOf(await client.callTool({ name: 'read_file', arguments: { path: '/ro/data.txt' } }))).toBe('host data');
+      expect(textOf(await client.callTool({ name: 'write_file', arguments: { path: '/ro/new.txt', text: 'x' } }))).toBe('EROFS');
+      expect(textOf(await client.callTool({ name: 'write_file', arguments: { path: '/rw/new.txt', text: 'from the container' } }))).toBe('ok');
+      await client.close();
+      expect(await readFile(join(rw, 'new.txt'), 'utf8')).toBe('from the container');
+    } finally {
+      await rm(ro, { recursive: true, force: true });
+      await rm(rw, { recursive: true, force: true });
+    }
+  });
+
+  it('a dangerous --volume is refused before anything is created', async () => {
+    const run = await runThv(['run', engine!.image, '--name', 'ctr-etc', '--volume', '/etc:/host-etc:ro'], home, { env: env(), timeoutMs: 60_000 });
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain('refusing to mount /etc');
+    expect(await engine!.leftovers('ctr-etc')).toEqual({ containers: 0, networks: 0, volumes: 0 });
+  });
+
+  it('an image that does not exist: a clear error naming it, a non-zero exit, nothing left behind', async () => {
+    const image = 'localhost/thv-no-such-image:1';
+    const run = await runThv(['run', image, '--name', 'ctr-missing'], home, { env: env(), timeoutMs: 60_000 });
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain(`image ${image}`);
+    expect(run.stdout).toBe('');
+    expect(await listJson(true)).toEqual([]);
+    expect(await engine!.leftovers('ctr-missing')).toEqual({ containers: 0, networks: 0, volumes: 0 });
+  });
+
+  it('an engine socket that is gone: thv run and thv runtime check fail clearly', async () => {
+    const gone = { ...env(), TOOLHIVE_PODMAN_SOCKET: join(home.root, 'no-engine.sock') };
+    const run = await runThv(['run', engine!.image, '--name', 'ctr-noengine'], home, { env: gone, timeoutMs: 60_000 });
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain('container runtime not available');
+    expect(run.stderr).toContain(engine!.image);
+    expect(await listJson(true)).toEqual([]);
+    const check = await runThv(['runtime', 'check'], home, { env: gone });
+    expect(check.code).not.toBe(0);
+    expect(check.stdout + check.stderr).toContain('no such socket');
+  });
+
+  it('thv runtime check reports the engine and its version (text and json)', async () => {
+    const text = await runThv(['runtime', 'check'], home, { env: env() });
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain(`Podman Engine 4.`);
+    expect(text.stdout).toContain(engine!.socketPath);
+    const json = JSON.parse((await runThv(['runtime', 'check', '--format', 'json'], home, { env: env() })).stdout) as { available: boolean; engine: { kind: string; version: string; socket: string } };
+    expect(json.available).toBe(true);
+    expect(json.engine).toMatchObject({ kind: 'podman', socket: engine!.socketPath });
+    expect(json.engine.version).toMatch(/^\d+\.\d+/);
+  });
+});
