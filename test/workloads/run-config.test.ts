@@ -28,7 +28,7 @@ describe('run configs', () => {
     ['not JSON', '{', /is not valid JSON/],
     ['a bad transport', JSON.stringify({ ...minimal, transport: 'carrier-pigeon' }), /: transport: expected stdio, sse or streamable-http/],
     ['a bad port', JSON.stringify({ ...minimal, port: 70000 }), /: port: expected a port number/],
-    ['neither command nor URL', JSON.stringify({ ...minimal, command: undefined }), /command or a remote_url is required/],
+    ['neither command nor URL', JSON.stringify({ ...minimal, command: undefined }), /a command, an image or a remote_url is required/],
     ['env values that are not strings', JSON.stringify({ ...minimal, env: { A: 1 } }), /: env: expected an object of strings/],
   ])('%s is a config_invalid error naming the file and the key', async (_what, text, message) => {
     await writeFile(join(paths.runConfigsDir, 'w.json'), text);

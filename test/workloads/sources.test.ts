@@ -32,8 +32,11 @@ describe('what thv run understands', () => {
     expect(s.suggestedName).toBe('some-server');
   });
 
-  it('uvx://pkg@ver runs uvx pkg@ver, and a missing runner is a clear error', async () => {
-    await expect(resolveSource('uvx://mcp-server-fetch@1.0', [], { env: { PATH: '' }, getServer })).rejects.toMatchObject({
+  it('uvx://pkg@ver runs uvx pkg@ver, and a missing runner is a clear error (raised unless a container builds the image)', async () => {
+    const s = await resolveSource('uvx://mcp-server-fetch@1.0', [], { env: { PATH: '' }, getServer });
+    expect(s.command).toBeUndefined();
+    expect(s.buildRef).toBe('uvx://mcp-server-fetch@1.0');
+    expect(s.runnerMissing).toMatchObject({
       code: 'runtime_unavailable',
       message: 'uvx was not found on PATH',
       hint: expect.stringContaining('Install uv'),
@@ -54,11 +57,13 @@ describe('what thv run understands', () => {
     expect(s).toMatchObject({ remoteUrl: 'https://mcp.example.com/v1/mcp', transport: 'streamable-http', headers: { 'X-Region': 'eu' }, suggestedName: 'remote' });
   });
 
-  it('an OCI-only registry entry names its image in a runtime error', async () => {
-    await expect(resolveSource('oci-only', [], { env, getServer })).rejects.toMatchObject({
-      code: 'runtime_unavailable',
-      message: expect.stringContaining('ghcr.io/example/oci-only:2.0'),
-    });
+  it('an OCI-only registry entry is its image (for the container runtime); an image reference not in the registry too', async () => {
+    const s = await resolveSource('oci-only', [], { env, getServer });
+    expect(s.image).toBe('ghcr.io/example/oci-only:2.0');
+    expect(s.command).toBeUndefined();
+    const ref = await resolveSource('localhost/some-server:1.0', [], { env, getServer: async () => Promise.reject(notFound('no such server')) });
+    expect(ref).toMatchObject({ image: 'localhost/some-server:1.0', source: { kind: 'image' }, suggestedName: 'some-server' });
+    await expect(resolveSource('plain-name', [], { env, getServer: async () => Promise.reject(notFound('no such server')) })).rejects.toMatchObject({ code: 'not_found' });
   });
 
   it('an auth failure during the lookup stays an auth failure', async () => {
