@@ -9,7 +9,7 @@ import { tarArchive } from '../../src/runtimes/container/tar.js';
 import { localImageTag, parseSchemeRef, renderDockerfile } from '../../src/runtimes/container/templates.js';
 import { checkMount, hostConfig, parseMemory } from '../../src/runtimes/container/host-config.js';
 import { containerEnv, deniesAllOutbound } from '../../src/runtimes/container.js';
-import { chooseRuntime } from '../../src/workloads/runtime-choice.js';
+import { pickRuntime } from '../../src/workloads/runtime-choice.js';
 import { builtinProfile } from '../../src/isolation/profile.js';
 import type { ResolvedSource } from '../../src/workloads/sources.js';
 
@@ -130,19 +130,19 @@ describe('runtime selection (docs/runtimes.md)', () => {
   const engine = (available: boolean) => async () => available;
 
   it('images need the container runtime; asking for another is refused naming the image', async () => {
-    expect(await chooseRuntime(undefined, source({ image: 'ghcr.io/a/b:1' }), engine(false))).toBe('container');
-    await expect(chooseRuntime('sandbox', source({ image: 'ghcr.io/a/b:1', source: { kind: 'image', ref: 'ghcr.io/a/b:1' } }), engine(true))).rejects.toThrow(/ghcr.io\/a\/b:1 is a container image/);
+    expect(await pickRuntime(undefined, source({ image: 'ghcr.io/a/b:1' }), engine(false))).toBe('container');
+    await expect(pickRuntime('sandbox', source({ image: 'ghcr.io/a/b:1', source: { kind: 'image', ref: 'ghcr.io/a/b:1' } }), engine(true))).rejects.toThrow(/ghcr.io\/a\/b:1 is a container image/);
   });
 
   it('npm/PyPI registry entries use the container runtime when an engine answers, unless --runtime says otherwise', async () => {
     const npm = source({ buildRef: 'npx://pkg@1', command: '/usr/bin/npx' });
-    expect(await chooseRuntime(undefined, npm, engine(true))).toBe('container');
-    expect(await chooseRuntime(undefined, npm, engine(false))).not.toBe('container');
-    expect(await chooseRuntime('sandbox', npm, engine(true))).toBe('sandbox');
+    expect(await pickRuntime(undefined, npm, engine(true))).toBe('container');
+    expect(await pickRuntime(undefined, npm, engine(false))).toBeUndefined();
+    expect(await pickRuntime('sandbox', npm, engine(true))).toBe('sandbox');
   });
 
   it('npx:// and commands keep the default; a command cannot run in a container', async () => {
-    expect(await chooseRuntime(undefined, source({ source: { kind: 'npx', ref: 'npx://p' }, buildRef: 'npx://p' }), engine(true))).not.toBe('container');
-    await expect(chooseRuntime('container', source({ source: { kind: 'command', ref: 'node s.js' }, command: 'node' }), engine(true))).rejects.toThrow(/host command cannot run/);
+    expect(await pickRuntime(undefined, source({ source: { kind: 'npx', ref: 'npx://p' }, buildRef: 'npx://p' }), engine(true))).toBeUndefined();
+    await expect(pickRuntime('container', source({ source: { kind: 'command', ref: 'node s.js' }, command: 'node' }), engine(true))).rejects.toThrow(/host command cannot run/);
   });
 });
