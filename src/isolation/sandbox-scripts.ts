@@ -13,12 +13,14 @@ export const SANDBOX_PROXY_PORT = 3128;
  * and pipes each connection to the egress proxy's unix socket (the only way out), then starts the
  * server with stdin/stdout/stderr inherited — stdio passes through untouched — and exits with its
  * status. Node rather than socat: Node is already needed for most servers, ships with thv's own
- * runtime, and socat is not installed everywhere.
+ * runtime, and socat is not installed everywhere. A Node script (`node server.js`, an npm bin) runs
+ * inside this same process instead (mode `node-main`), which saves a second Node start-up.
  */
 export const INIT_SCRIPT = String.raw`
 import net from 'node:net';
 import { spawn } from 'node:child_process';
-const [port, socketPath, command, ...args] = process.argv.slice(2);
+import { createRequire } from 'node:module';
+const [port, socketPath, mode, command, ...args] = process.argv.slice(2);
 const server = net.createServer((client) => {
   const upstream = net.connect(socketPath);
   client.pipe(upstream);
@@ -30,12 +32,22 @@ server.on('error', (err) => {
   process.stderr.write('thv sandbox: cannot listen on 127.0.0.1:' + port + ': ' + err.message + '\n');
   process.exit(126);
 });
+const nodeOptions = process.env.THV_SANDBOX_NODE_OPTIONS;
+delete process.env.THV_SANDBOX_NODE_OPTIONS;
 server.listen(Number(port), '127.0.0.1', () => {
-  const env = { ...process.env };
-  if (env.THV_SANDBOX_NODE_OPTIONS !== undefined) {
-    env.NODE_OPTIONS = env.THV_SANDBOX_NODE_OPTIONS;
-    delete env.THV_SANDBOX_NODE_OPTIONS;
+  if (mode === 'node-main') {
+    // A Node script runs in this very process, as its main module (one Node start instead of two);
+    // the listener must not keep it alive once the server is done.
+    server.unref();
+    const require = createRequire(import.meta.url);
+    require('${SANDBOX_RUN_DIR}/preload.cjs');
+    if (nodeOptions !== undefined) process.env.NODE_OPTIONS = nodeOptions;
+    process.argv = [process.argv[0], command, ...args];
+    require('node:module').runMain();
+    return;
   }
+  const env = { ...process.env };
+  if (nodeOptions !== undefined) env.NODE_OPTIONS = nodeOptions;
   const child = spawn(command, args, { stdio: 'inherit', env });
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(signal, () => child.kill(signal));
   child.on('error', (err) => {

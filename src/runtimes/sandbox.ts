@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { homedir, tmpdir } from 'node:os';
@@ -203,7 +203,10 @@ export class SandboxRuntime implements Runtime {
     }
     const cwd = spec.cwd && bound.some((m) => within(spec.cwd!, m.target)) ? spec.cwd : homeGranted ? this.options.home! : '/tmp/home';
     args.push('--chdir', cwd);
-    args.push('--', node, join(SANDBOX_RUN_DIR, 'init.mjs'), String(SANDBOX_PROXY_PORT), join(SANDBOX_RUN_DIR, 'egress.sock'), command, ...commandArgs);
+    const main = nodeMain(command, commandArgs, node, spec.cwd, spec.env.PATH ?? this.options.hostEnv.PATH ?? '');
+    const init = [node, join(SANDBOX_RUN_DIR, 'init.mjs'), String(SANDBOX_PROXY_PORT), join(SANDBOX_RUN_DIR, 'egress.sock')];
+    if (main) args.push('--', ...init, 'node-main', main.script, ...main.args);
+    else args.push('--', ...init, 'spawn', command, ...commandArgs);
     return { args, env };
   }
 
@@ -369,4 +372,27 @@ export function createSandboxRuntime(ctx: { paths: Paths; env: NodeJS.ProcessEnv
     log: ctx.log,
     ...(ctx.isThvEndpoint ? { isThvEndpoint: ctx.isThvEndpoint } : {}),
   });
+}
+
+/**
+ * When the server is a Node script run by the same Node as the forwarder (`node server.js …`, or an
+ * npm bin whose shebang names node), the script to run in the forwarder's own process; else undefined.
+ */
+function nodeMain(command: string, args: string[], node: string, cwd: string | undefined, path: string): { script: string; args: string[] } | undefined {
+  const resolved = resolveCommand(command, cwd, path);
+  if (!resolved) return undefined;
+  if (resolved === node) {
+    const [script, ...rest] = args;
+    if (!script || script.startsWith('-')) return undefined;
+    return { script: resolve(cwd ?? '/', script), args: rest };
+  }
+  if (/\.(c|m)?js$/.test(resolved)) {
+    try {
+      const head = readFileSync(resolved, 'utf8').slice(0, 200);
+      if (/^#!.*\bnode(\s|$)/.test(head)) return { script: resolved, args };
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
 }

@@ -169,6 +169,32 @@ describe.skipIf(skipReason)('a server in the sandbox (default) versus unconfined
     }, 120_000);
   }
 
+  for (const mode of ['sandbox', 'none'] as const) {
+    it(`${mode}: the network profile reaches any host but never thv itself`, async () => {
+      const name = `net-${mode}`;
+      const run = await runThv(['run', '--name', name, '--permission-profile', 'network', ...(mode === 'none' ? ['--isolation', 'none'] : []), '--', 'node', PROBE], home, { env: env(), timeoutMs: 60_000 });
+      expect(run.code, run.stderr).toBe(0);
+      const url = /(http:\/\/127\.0\.0\.1:(\d+)\/mcp)/.exec(run.stdout)!;
+      const client = await connectClient(url[1]!);
+      try {
+        const get = async (target: string) => textOf(await client.callTool({ name: 'http_get', arguments: { url: target } }));
+        // insecure_allow_all: even a loopback address not named in the profile.
+        expect(await get(`http://127.0.0.1:${other.port}/any`)).toBe('HTTP 200 target says hi');
+        // The workload's own endpoint (thv's bridge) is refused in the sandbox, whatever the profile.
+        const own = await get(`http://127.0.0.1:${url[2]}/health`);
+        if (mode === 'sandbox') {
+          expect(own).toMatch(/^(ERROR|HTTP 403)/);
+          expect((await runThv(['logs', name], home)).stdout).toContain(`thv's own endpoints are never reachable`);
+        } else {
+          expect(own).toMatch(/^HTTP 200/);
+        }
+      } finally {
+        await client.close();
+        await runThv(['rm', name], home);
+      }
+    }, 120_000);
+  }
+
   it('an npm server (@modelcontextprotocol/server-filesystem), installed outside the sandbox, works with a granted folder and nothing else', async () => {
     const granted = join(home.root, 'fs-granted');
     await mkdir(granted);
