@@ -1,3 +1,4 @@
+import { Ajv } from 'ajv';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { systemOpener } from '../auth/opener.js';
@@ -47,9 +48,10 @@ export async function buildApiServer(deps: ApiDeps, options: BuildOptions): Prom
     bodyLimit: BODY_LIMIT_BYTES,
     return503OnClosing: true,
     // Fastify's default would silently drop a misspelt key, so a typo in a PUT would reset the
-    // registry; refuse it instead. Type coercion stays on: query strings need it (`?all=true`).
+    // registry; refuse it instead.
     ajv: { customOptions: { removeAdditional: false } },
   });
+  useStrictBodyValidation(app);
 
   // A request target must be a path: absolute-form and `*` name another server (docs/workloads.md#who-may-call-a-workload).
   app.addHook('onRequest', async (request) => {
@@ -87,6 +89,17 @@ export async function buildApiServer(deps: ApiDeps, options: BuildOptions): Prom
   for (const register of ROUTE_MODULES) await register(app, deps);
   await app.ready();
   return app;
+}
+
+/**
+ * JSON bodies are validated as sent: `{"name": ["a"]}` is a 400, not the group `a`. Only query
+ * strings and path parameters, which are text by nature, are coerced (`?all=true`).
+ */
+function useStrictBodyValidation(app: FastifyInstance): void {
+  const options = { removeAdditional: false, useDefaults: true, allErrors: false, strict: false } as const;
+  const strict = new Ajv({ ...options, coerceTypes: false });
+  const coercing = new Ajv({ ...options, coerceTypes: 'array' });
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
 }
 
 /**

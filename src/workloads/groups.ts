@@ -4,8 +4,8 @@ import type { Paths } from '../core/paths.js';
 import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
 import { readFileIfExists, withFileLock, writeJsonAtomic } from '../core/files.js';
-import { ThvError, badRequest, notFound } from '../core/errors.js';
-import { NAME_PATTERN } from './types.js';
+import { ThvError, badRequest, isThvError, notFound } from '../core/errors.js';
+import { checkName, isValidName } from '../core/names.js';
 
 export const DEFAULT_GROUP = 'default';
 
@@ -17,6 +17,8 @@ export interface Group {
   registered_clients: string[];
   /** Absent for the implicit default group, which has no file and so no creation time. */
   created_at?: string;
+  /** Set by `list` when the group's file cannot be read: the group is reported, not the list refused. */
+  problem?: string;
 }
 
 /** Groups (SPEC §2): one JSON file each. `default` exists implicitly and cannot be removed. */
@@ -27,7 +29,8 @@ export class GroupStore {
   ) {}
 
   private file(name: string): string {
-    return join(this.paths.groupsDir, `${name}.json`);
+    // Every read, write and delete goes through here: a name like ../../x never becomes a path.
+    return join(this.paths.groupsDir, `${checkName('group', name)}.json`);
   }
 
   async get(name: string): Promise<Group | undefined> {
@@ -49,7 +52,7 @@ export class GroupStore {
   }
 
   async create(name: string): Promise<Group> {
-    if (!NAME_PATTERN.test(name)) throw badRequest(`"${name}" is not a valid group name`, 'Use letters, digits, ".", "_" and "-".');
+    checkName('group', name);
     const file = this.file(name);
     return withFileLock(file, async () => {
       if ((await readFileIfExists(file)) !== undefined || name === DEFAULT_GROUP) {
@@ -86,8 +89,16 @@ export class GroupStore {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
-    const names = new Set([DEFAULT_GROUP, ...files.map((f) => f.slice(0, -5))]);
-    const groups = await Promise.all([...names].map((n) => this.get(n)));
+    // A stray file whose name is no group name (e.g. `a b.json`) is not a group: skipped, not read.
+    const names = new Set([DEFAULT_GROUP, ...files.map((f) => f.slice(0, -5)).filter((n) => isValidName('group', n))]);
+    const groups = await Promise.all(
+      [...names].map((n) =>
+        this.get(n).catch((err: unknown): Group => {
+          if (!isThvError(err, 'config_invalid')) throw err;
+          return { name: n, registered_clients: [], problem: err.message };
+        }),
+      ),
+    );
     return groups.filter((g): g is Group => g !== undefined).sort((a, b) => a.name.localeCompare(b.name));
   }
 

@@ -6,6 +6,7 @@ import { systemClock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import { log as defaultLog } from '../core/log.js';
 import { ThvError, isThvError, notFound } from '../core/errors.js';
+import { checkName, isValidName } from '../core/names.js';
 import { withFileLock } from '../core/files.js';
 import { isProcessAlive, signalProcess } from '../core/processes.js';
 import type { CatalogServer } from '../registry/types.js';
@@ -20,7 +21,7 @@ import { engineContainers, prepareWorkloadImage, reconcileWithEngine, removeWork
 import { defaultSupervisorEntry, launchSupervisor } from './launcher.js';
 import { startupGraceMs } from './startup-window.js';
 import { startSupervisor, type RunningSupervisor } from './supervisor.js';
-import { ChildRecordStore } from './child-record.js';
+import { ChildRecordStore, isRecordedGroupRunning } from './child-record.js';
 import { WorkloadCredentials } from './credentials.js';
 import { Reconciler } from './reconcile.js';
 import { buildRunConfig, checkWorkloadName, type RunRequest } from './run-request.js';
@@ -97,11 +98,44 @@ export class WorkloadManager {
   }
 
   logFile(name: string): string {
-    return join(this.deps.paths.logsDir, `${name}.log`);
+    return join(this.deps.paths.logsDir, `${checkName('workload', name)}.log`);
   }
 
-  /** Builds and stores the run config of a new workload, without starting it. */
+  /**
+   * Builds and stores the run config of a new workload, without starting it. The name check and the
+   * write happen under one lock per name, so of concurrent creates (CLI or API) exactly one wins and
+   * the others get `already_exists`.
+   */
   async create(req: RunRequest, warnings: string[] = []): Promise<RunConfig> {
+    const planned = await this.plan(req, warnings);
+    const { config, credentials } = planned;
+    return withFileLock(`${this.runConfigs.file(config.name)}.create`, async () => {
+      const replacesFailed = await this.nameTakenByFailedWorkload(config.name);
+      // Removed only now, so a refused request leaves the failed workload for inspection.
+      if (replacesFailed) await this.remove(config.name);
+      await this.store(config, credentials);
+      return config;
+    }, { waitMs: 60_000 });
+  }
+
+  /**
+   * `POST /workloads/{name}/edit`: the new configuration is validated completely before the old
+   * workload is stopped and replaced, so a refused edit leaves the workload as it was.
+   */
+  async replace(name: string, req: RunRequest): Promise<{ name: string; url: string; port: number; warnings: string[] }> {
+    await this.runConfigs.get(name);
+    const warnings: string[] = [];
+    const { config, credentials } = await this.plan({ ...req, name }, warnings);
+    await withFileLock(`${this.runConfigs.file(name)}.create`, async () => {
+      if (await this.runConfigs.read(name)) await this.remove(name);
+      await this.store(config, credentials);
+    }, { waitMs: 60_000 });
+    const started = await this.start(name);
+    return { name, url: started.url, port: started.port, warnings };
+  }
+
+  /** Everything is validated before a credential reaches the secrets store, so a refused request leaves nothing behind. */
+  private async plan(req: RunRequest, warnings: string[]): Promise<{ config: RunConfig; credentials: Parameters<WorkloadCredentials['store']>[0] }> {
     const resolved = await resolveSource(req.target, req.command ?? [], {
       env: this.deps.env,
       getServer: this.deps.getServer ?? (async () => Promise.reject(new ThvError('registry_unavailable', 'no registry is available'))),
@@ -112,8 +146,6 @@ export class WorkloadManager {
     checkWorkloadName(name);
     const group = req.group ?? DEFAULT_GROUP;
     await this.groups.require(group);
-    const replacesFailed = await this.nameTakenByFailedWorkload(name);
-    // Everything is validated before a credential reaches the secrets store, so a refused request leaves nothing behind.
     // Isolation (docs/isolation.md, docs/runtimes.md): chosen and checked before anything is stored, so a
     // host where the runtime cannot work refuses with the reason instead of leaving a workload in error.
     const runtime = chooseRuntime(picked, Boolean(resolved.remoteUrl));
@@ -126,9 +158,10 @@ export class WorkloadManager {
     } else if (runtime !== 'none') await requireRuntime(await this.runtimes().get(runtime));
     else if (!resolved.remoteUrl) warnings.push(unconfinedWarning(name));
     const isolated: RunRequest = { ...req, runtime, ...(permissionProfile ? { permissionProfile } : {}) };
-    const { config, credentials } = buildRunConfig(isolated, resolved, { name, group, createdAt: new Date(this.clock.now()).toISOString() }, warnings);
-    // Removed only now, so a refused request leaves the failed workload for inspection.
-    if (replacesFailed) await this.remove(name);
+    return buildRunConfig(isolated, resolved, { name, group, createdAt: new Date(this.clock.now()).toISOString() }, warnings);
+  }
+
+  private async store(config: RunConfig, credentials: Parameters<WorkloadCredentials['store']>[0]): Promise<void> {
     await this.credentials.store(credentials);
     try {
       await this.runConfigs.write(config);
@@ -136,7 +169,6 @@ export class WorkloadManager {
       await this.credentials.deleteFor(config);
       throw err;
     }
-    return config;
   }
 
   /**
@@ -256,19 +288,20 @@ export class WorkloadManager {
   }
 
   async stop(name: string): Promise<{ wasRunning: boolean }> {
-    const config = await this.runConfigs.get(name);
+    const config = await this.requireKnown(name);
     const result = await this.stopProcess(name);
-    if (this.deps.observer?.stopped) await this.notify(() => this.deps.observer!.stopped!({ name, group: config.group }));
+    if (config && this.deps.observer?.stopped) await this.notify(() => this.deps.observer!.stopped!({ name, group: config.group }));
     return result;
   }
 
   private async stopProcess(name: string): Promise<{ wasRunning: boolean }> {
-    const status = await this.reconciledStatus(name);
-    if (!status || !LIVE_STATUSES.has(status.status) || !isProcessAlive(status.process_id)) {
+    const pid = await this.liveSupervisor(name);
+    if (pid === undefined) {
+      const status = await this.statuses.read(name);
       if (status && LIVE_STATUSES.has(status.status)) await this.statuses.set(name, 'stopped', '');
+      await this.reconciler.stopOrphanedServer(name);
       return { wasRunning: false };
     }
-    const pid = status.process_id;
     signalProcess(pid, 'SIGTERM');
     const deadline = this.clock.now() + (this.deps.stopTimeoutMs ?? 15_000);
     while (isProcessAlive(pid) && this.clock.now() < deadline) await this.clock.sleep(25);
@@ -276,10 +309,42 @@ export class WorkloadManager {
       (this.deps.log ?? defaultLog()).warn({ workload: name, pid }, 'the supervisor did not stop in time; killing it');
       signalProcess(pid, 'SIGKILL');
       while (isProcessAlive(pid)) await this.clock.sleep(25);
-      await this.reconciler.stopOrphanedServer(name);
       await this.statuses.set(name, 'stopped', 'the supervisor was killed after it did not stop in time', { onlyIf: (s) => s?.process_id === pid });
     }
+    // A supervisor that was killed (or whose status was damaged) may leave its server's group behind.
+    await this.reconciler.stopOrphanedServer(name);
     return { wasRunning: true };
+  }
+
+  /**
+   * The pid of the workload's running supervisor: from the status file, or — when that file is
+   * damaged or was overwritten — from the record the supervisor keeps of its server's process group,
+   * so a damaged file never hides a live supervisor (docs/workloads.md#damaged-state).
+   */
+  private async liveSupervisor(name: string): Promise<number | undefined> {
+    const status = await this.reconciledStatus(name);
+    if (status && LIVE_STATUSES.has(status.status) && status.process_id > 0 && isProcessAlive(status.process_id)) return status.process_id;
+    const record = await this.children.read(name);
+    if (record && isProcessAlive(record.supervisor_pid) && isRecordedGroupRunning(record)) return record.supervisor_pid;
+    return undefined;
+  }
+
+  /** A workload exists when any of its files does, readable or not; otherwise not_found. */
+  private async requireKnown(name: string): Promise<RunConfig | undefined> {
+    const config = await this.readConfigTolerantly(name);
+    if (config.config) return config.config;
+    if (config.problem || (await this.statuses.read(name)) || (await this.children.read(name))) return undefined;
+    throw notFound(`workload "${name}" not found`, 'Run `thv list --all` to see workloads.');
+  }
+
+  private async readConfigTolerantly(name: string): Promise<{ config?: RunConfig; problem?: string }> {
+    try {
+      const config = await this.runConfigs.read(name);
+      return config ? { config } : {};
+    } catch (err) {
+      if (isThvError(err, 'config_invalid')) return { problem: err.message };
+      throw err;
+    }
   }
 
   async stopAll(group?: string): Promise<string[]> {
@@ -308,15 +373,16 @@ export class WorkloadManager {
     if (observer.started && LIVE_STATUSES.has(info.status)) await this.notify(() => observer.started!(info));
   }
 
-  /** Stops the workload and deletes its run config, status file, log and stored credentials. */
+  /**
+   * Stops the workload and deletes its run config, status file, log and stored credentials. A damaged
+   * run config does not stop this: the supervisor is found and stopped anyway (its stored
+   * credentials cannot be named then, and stay in the store).
+   */
   async remove(name: string): Promise<void> {
-    const config = await this.runConfigs.read(name);
-    if (!config && !(await this.statuses.read(name))) throw notFound(`workload "${name}" not found`, 'Run `thv list --all` to see workloads.');
-    if (config) {
-      await this.stop(name);
-      await this.statuses.set(name, 'removing', '');
-      await this.credentials.deleteFor(config);
-    }
+    const config = await this.requireKnown(name);
+    await this.stop(name);
+    await this.statuses.set(name, 'removing', '');
+    if (config) await this.credentials.deleteFor(config);
     await this.reconciler.stopOrphanedServer(name);
     // `thv rm` leaves no container, network or volume behind, even when the supervisor died.
     if (config?.runtime === 'container') await removeWorkloadContainers(this.containerDeps(), name);
@@ -328,19 +394,52 @@ export class WorkloadManager {
     await rm(`${this.logFile(name)}.1`, { force: true });
   }
 
-  /** `thv list`: live and failed workloads; with `all`, stopped ones too. Dead supervisors are reported, never shown running. */
+  /**
+   * `thv list`: live and failed workloads; with `all`, stopped ones too. Dead supervisors are
+   * reported, never shown running; a workload whose files are damaged is shown `unknown` with the
+   * reason, never hidden.
+   */
   async list(options: { all?: boolean; group?: string } = {}): Promise<WorkloadInfo[]> {
     const infos: WorkloadInfo[] = [];
     let engine: ReturnType<typeof engineContainers> | undefined;
-    for (const name of await this.runConfigs.names()) {
-      const config = await this.runConfigs.read(name).catch(() => undefined);
-      if (!config) continue;
+    const names = new Set([...(await this.runConfigs.names()), ...(await this.statuses.names())]);
+    for (const name of [...names].sort()) {
+      if (!isValidName('workload', name)) continue;
+      const { config, problem } = await this.readConfigTolerantly(name);
+      if (!config) {
+        if (!problem || options.group) continue;
+        infos.push(await this.damagedInfo(name, problem));
+        continue;
+      }
       if (options.group && config.group !== options.group) continue;
       const info = toWorkloadInfo(config, await this.reconciledStatus(name));
       if (config.runtime === 'container') await reconcileWithEngine(info, (engine ??= engineContainers(this.deps.env)));
+      if (info.status === 'unknown' && info.process_id === 0) {
+        const pid = await this.liveSupervisor(name);
+        if (pid) info.process_id = pid;
+      }
       if (options.all || info.status !== 'stopped') infos.push(info);
     }
     return infos;
+  }
+
+  private async damagedInfo(name: string, problem: string): Promise<WorkloadInfo> {
+    const pid = await this.liveSupervisor(name);
+    return {
+      name,
+      package: '',
+      url: '',
+      port: 0,
+      tool_type: 'mcp',
+      transport_type: 'stdio',
+      proxy_mode: 'streamable-http',
+      status: 'unknown',
+      status_context: `${problem}${pid ? `; its supervisor (pid ${pid}) is still running` : ''}; \`thv rm ${name}\` stops and removes it`,
+      created_at: '',
+      group: '',
+      remote: false,
+      process_id: pid ?? 0,
+    };
   }
 
   async status(name: string): Promise<WorkloadInfo> {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Paths } from '../core/paths.js';
 import { readFileIfExists, withFileLock, writeJsonAtomic } from '../core/files.js';
 import { ThvError, notFound } from '../core/errors.js';
+import { checkName } from '../core/names.js';
 import { parseRunConfig, type RunConfig } from './types.js';
 
 /** Run configs (SPEC §2): everything needed to start a workload again, and no secret values. */
@@ -10,7 +11,7 @@ export class RunConfigStore {
   constructor(private readonly paths: Paths) {}
 
   file(name: string): string {
-    return join(this.paths.runConfigsDir, `${name}.json`);
+    return join(this.paths.runConfigsDir, `${checkName('workload', name)}.json`);
   }
 
   async read(name: string): Promise<RunConfig | undefined> {

@@ -1,9 +1,10 @@
 import { validateHeaderName, validateHeaderValue } from 'node:http';
 import { badRequest } from '../core/errors.js';
+import { checkName } from '../core/names.js';
 import { parseMount, type PermissionProfile } from '../isolation/profile.js';
 import type { RuntimeKind } from '../runtimes/types.js';
 import type { ResolvedSource } from './sources.js';
-import { DEFAULT_RUNTIME, NAME_PATTERN, type RemoteAuthConfig, type RunConfig } from './types.js';
+import { DEFAULT_RUNTIME, type RemoteAuthConfig, type RunConfig } from './types.js';
 
 /** A secret from the secrets store handed to the server as the environment variable `target`. */
 export interface SecretRef {
@@ -134,7 +135,7 @@ export function buildRunConfig(
 }
 
 export function checkWorkloadName(name: string): void {
-  if (!NAME_PATTERN.test(name)) throw badRequest(`"${name}" is not a valid workload name`, 'Use up to 63 letters, digits, ".", "_" and "-", starting with a letter or digit.');
+  checkName('workload', name);
 }
 
 function checkEnv(env: Record<string, string>): Record<string, string> {
@@ -146,7 +147,8 @@ function checkEnv(env: Record<string, string>): Record<string, string> {
 
 function checkSecrets(secrets: SecretRef[]): SecretRef[] {
   return secrets.map(({ name, target }) => {
-    if (!name || name.includes(',')) throw badRequest(`"${name}" is not a secret name`, 'Use --secret NAME,target=ENV_VAR.');
+    checkName('secret', name);
+    if (name.includes(',')) throw badRequest(`"${name}" is not a secret name`, 'Use --secret NAME,target=ENV_VAR.');
     if (!ENV_NAME.test(target)) throw badRequest(`"${target}" (target of secret "${name}") is not an environment variable name`, 'Use --secret NAME,target=ENV_VAR.');
     return { name, target };
   });

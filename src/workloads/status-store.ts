@@ -4,6 +4,7 @@ import type { Paths } from '../core/paths.js';
 import { readFileIfExists, withFileLock, writeJsonAtomic } from '../core/files.js';
 import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
+import { checkName } from '../core/names.js';
 import { WORKLOAD_STATUSES, type StatusFile, type WorkloadStatus } from './types.js';
 
 /** Status files (SPEC §2, §5): one per workload, written atomically 0600 under a lock. */
@@ -14,7 +15,7 @@ export class StatusStore {
   ) {}
 
   file(name: string): string {
-    return join(this.paths.statusesDir, `${name}.json`);
+    return join(this.paths.statusesDir, `${checkName('workload', name)}.json`);
   }
 
   async read(name: string): Promise<StatusFile | undefined> {

@@ -45,7 +45,8 @@ export interface StatusFile {
 /** The runtime of a run config that names none (written before runtimes existed). */
 export const DEFAULT_RUNTIME: RuntimeKind = 'none';
 
-export const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
+export { NAME_PATTERN } from '../core/names.js';
+import { NAME_PATTERN } from '../core/names.js';
 
 /**
  * `remote_auth` in a run config: the §5.2 flags, never a secret value — bearer tokens and client

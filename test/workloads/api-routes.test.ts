@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolvePaths } from '../../src/core/paths.js';
 import { RegistryService } from '../../src/registry/service.js';
@@ -9,7 +10,7 @@ import { registerGroupRoutes } from '../../src/api/routes/groups.js';
 import { GroupService } from '../../src/workloads/group-service.js';
 import { createWorkloadManager } from '../../src/workloads/service.js';
 import { makeTempHome, type TempHome } from '../fixtures/cli.js';
-import { STDIO_FIXTURE, connectClient, isAlive, pidsIn, textOf } from './helpers.js';
+import { STDIO_FIXTURE, connectClient, isAlive, pidsIn, textOf, waitFor } from './helpers.js';
 
 let home: TempHome;
 let app: FastifyInstance;
@@ -61,20 +62,34 @@ describe('the workload routes', () => {
     const list = await app.inject({ method: 'GET', url: '/api/v1beta/workloads' });
     expect(list.json().workloads).toEqual([expect.objectContaining({ name: 'api-echo', status: 'running', url })]);
 
+    const config = await app.inject({ method: 'GET', url: '/api/v1beta/workloads/api-echo' });
+    expect(config.json()).toMatchObject({ name: 'api-echo', group: 'default', command: ['node', STDIO_FIXTURE], env_vars: { FIXTURE_PID_FILE: pidFile }, transport: 'stdio' });
+    const exported = await app.inject({ method: 'GET', url: '/api/v1beta/workloads/api-echo/export' });
+    expect(exported.json()).toMatchObject({ name: 'api-echo', cmd_args: ['node', STDIO_FIXTURE], env_vars: { FIXTURE_PID_FILE: pidFile }, secrets: [] });
+
     const stop = await app.inject({ method: 'POST', url: '/api/v1beta/workloads/api-echo/stop' });
-    expect(stop.json()).toEqual({ was_running: true });
+    expect(stop.statusCode).toBe(202);
     expect((await pidsIn(pidFile)).filter(isAlive)).toEqual([]);
     const status = await app.inject({ method: 'GET', url: '/api/v1beta/workloads/api-echo/status' });
     expect(status.json()).toEqual({ status: 'stopped', status_context: '' });
 
     const restart = await app.inject({ method: 'POST', url: '/api/v1beta/workloads/api-echo/restart' });
-    expect(restart.statusCode).toBe(200);
-    expect(restart.json().url).toBe(url);
+    expect(restart.statusCode).toBe(202);
+    expect((await app.inject({ method: 'GET', url: '/api/v1beta/workloads/api-echo/status' })).json()).toMatchObject({ status: 'running' });
+
+    const bulkStop = await app.inject({ method: 'POST', url: '/api/v1beta/workloads/stop', payload: { names: ['api-echo'] } });
+    expect(bulkStop.statusCode).toBe(202);
+    expect((await app.inject({ method: 'GET', url: '/api/v1beta/workloads/api-echo/status' })).json()).toMatchObject({ status: 'stopped' });
+    expect((await app.inject({ method: 'POST', url: '/api/v1beta/workloads/restart', payload: { group: 'default' } })).statusCode).toBe(202);
+    expect((await app.inject({ method: 'GET', url: '/api/v1beta/workloads/api-echo/status' })).json()).toMatchObject({ status: 'running' });
+    expect((await app.inject({ method: 'POST', url: '/api/v1beta/workloads/stop', payload: { names: ['nope'] } })).statusCode).toBe(400);
+    expect((await app.inject({ method: 'POST', url: '/api/v1beta/workloads/stop', payload: { names: ['a'], group: 'default' } })).statusCode).toBe(400);
 
     const logs = await app.inject({ method: 'GET', url: '/api/v1beta/workloads/api-echo/logs' });
     expect(logs.body).toContain('MCP server process started');
 
-    expect((await app.inject({ method: 'DELETE', url: '/api/v1beta/workloads/api-echo' })).statusCode).toBe(204);
+    expect((await app.inject({ method: 'GET', url: '/api/v1beta/workloads/api-echo/proxy-logs' })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'DELETE', url: '/api/v1beta/workloads/api-echo' })).statusCode).toBe(202);
     expect((await app.inject({ method: 'GET', url: '/api/v1beta/workloads/api-echo' })).statusCode).toBe(404);
   });
 
@@ -106,7 +121,7 @@ describe('the workload routes', () => {
     expect(created.json().message).not.toContain('thv logs');
     const status = await app.inject({ method: 'GET', url: '/api/v1beta/workloads/api-bad/status' });
     expect(status.json()).toMatchObject({ status: 'error', status_context: expect.stringContaining('boom: missing API key') });
-    expect((await app.inject({ method: 'DELETE', url: '/api/v1beta/workloads/api-bad' })).statusCode).toBe(204);
+    expect((await app.inject({ method: 'DELETE', url: '/api/v1beta/workloads/api-bad' })).statusCode).toBe(202);
   });
 
   it('POST /workloads replaces a workload of the same name that is in error, and refuses one that is running', async () => {
@@ -172,5 +187,93 @@ describe('the group routes', () => {
     const groups = new GroupService(createWorkloadManager({ paths: resolvePaths(home.env), env: { ...process.env, ...home.env }, interactive: false }));
     await expect(groups.remove('default', { withWorkloads: true })).rejects.toMatchObject({ code: 'bad_request' });
     expect((await app.inject({ method: 'GET', url: '/api/v1beta/workloads/keep/status' })).json()).toMatchObject({ status: 'running' });
+  });
+});
+
+describe('one workload per name', () => {
+  it('8 parallel POSTs of one name: exactly one 201, seven 409 already_exists, one supervisor', async () => {
+    const payload = { name: 'dup', command: ['node', STDIO_FIXTURE], env_vars: { FIXTURE_PID_FILE: pidFile } };
+    const results = await Promise.all(Array.from({ length: 8 }, () => app.inject({ method: 'POST', url: '/api/v1beta/workloads', payload })));
+    const codes = results.map((r) => r.statusCode).sort();
+    expect(codes).toEqual([201, 409, 409, 409, 409, 409, 409, 409]);
+    for (const r of results.filter((x) => x.statusCode === 409)) expect(r.json()).toMatchObject({ code: 'already_exists' });
+    const servers = await waitFor('the server to record its pid', async () => ((await pidsIn(pidFile)).length > 0 ? pidsIn(pidFile) : undefined));
+    expect(servers.filter(isAlive)).toHaveLength(1);
+    const list = (await app.inject({ method: 'GET', url: '/api/v1beta/workloads' })).json().workloads as Array<{ name: string; status: string }>;
+    expect(list).toEqual([expect.objectContaining({ name: 'dup', status: 'running' })]);
+  });
+});
+
+describe('damaged state never hides a live supervisor', () => {
+  async function runningWorkload(name: string): Promise<number> {
+    const created = await app.inject({ method: 'POST', url: '/api/v1beta/workloads', payload: { name, command: ['node', STDIO_FIXTURE], env_vars: { FIXTURE_PID_FILE: pidFile } } });
+    expect(created.statusCode).toBe(201);
+    const list = (await app.inject({ method: 'GET', url: '/api/v1beta/workloads' })).json().workloads as Array<{ name: string; process_id: number }>;
+    const pid = list.find((w) => w.name === name)!.process_id;
+    expect(isAlive(pid)).toBe(true);
+    return pid;
+  }
+
+  it('an empty run config: listed as unknown with the reason, and stop and delete still stop the supervisor', async () => {
+    const supervisor = await runningWorkload('broken-config');
+    const paths = resolvePaths(home.env);
+    await writeFile(join(paths.runConfigsDir, 'broken-config.json'), '');
+    const list = (await app.inject({ method: 'GET', url: '/api/v1beta/workloads' })).json().workloads as Array<Record<string, unknown>>;
+    expect(list).toEqual([expect.objectContaining({ name: 'broken-config', status: 'unknown', process_id: supervisor })]);
+    expect(String(list[0]!.status_context)).toMatch(/not valid JSON.*supervisor \(pid \d+\) is still running.*thv rm broken-config/);
+    expect((await app.inject({ method: 'POST', url: '/api/v1beta/workloads/broken-config/stop' })).statusCode).toBe(202);
+    expect(isAlive(supervisor)).toBe(false);
+    expect((await pidsIn(pidFile)).filter(isAlive)).toEqual([]);
+    expect((await app.inject({ method: 'DELETE', url: '/api/v1beta/workloads/broken-config' })).statusCode).toBe(202);
+    expect((await app.inject({ method: 'GET', url: '/api/v1beta/workloads' })).json().workloads).toEqual([]);
+  });
+
+  it('a truncated status file: listed as unknown, and delete finds and stops the supervisor by its record', async () => {
+    const supervisor = await runningWorkload('broken-status');
+    const paths = resolvePaths(home.env);
+    await writeFile(join(paths.statusesDir, 'broken-status.json'), '{"status":"runn');
+    const list = (await app.inject({ method: 'GET', url: '/api/v1beta/workloads' })).json().workloads as Array<Record<string, unknown>>;
+    expect(list).toEqual([expect.objectContaining({ name: 'broken-status', status: 'unknown', status_context: 'status file is unreadable', process_id: supervisor })]);
+    expect((await app.inject({ method: 'DELETE', url: '/api/v1beta/workloads/broken-status' })).statusCode).toBe(202);
+    expect(isAlive(supervisor)).toBe(false);
+    expect((await pidsIn(pidFile)).filter(isAlive)).toEqual([]);
+  });
+});
+
+describe('names and paths', () => {
+  it('a group or workload name that is a path is refused with 400 and touches nothing outside thv', async () => {
+    const victimDir = join(home.root, 'victim');
+    await mkdir(victimDir);
+    await writeFile(join(victimDir, 'victim.json'), '{}');
+    const groupsDir = resolvePaths(home.env).groupsDir;
+    await mkdir(groupsDir, { recursive: true });
+    const relative = '../../../victim/victim';
+    expect(join(groupsDir, `${relative}.json`)).toBe(join(victimDir, 'victim.json'));
+    for (const url of [`/api/v1beta/groups/${encodeURIComponent(relative)}`, `/api/v1beta/workloads/${encodeURIComponent(relative)}`]) {
+      const res = await app.inject({ method: 'DELETE', url });
+      expect(res.statusCode, url).toBe(400);
+    }
+    expect((await app.inject({ method: 'GET', url: `/api/v1beta/groups/${encodeURIComponent(relative)}` })).statusCode).toBe(400);
+    const run = await app.inject({ method: 'POST', url: '/api/v1beta/workloads', payload: { name: 'x', command: ['true'], group: '../x' } });
+    expect(run.statusCode).toBe(400);
+    expect(await readFile(join(victimDir, 'victim.json'), 'utf8')).toBe('{}');
+  });
+
+  it('a workload host that is not an IP literal or localhost is refused', async () => {
+    const res = await app.inject({ method: 'POST', url: '/api/v1beta/workloads', payload: { name: 'h', command: ['true'], host: 'evil.com' } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().message).toContain('host must be an IP address or localhost');
+  });
+
+  it('one broken group file is reported in the list, not a 500', async () => {
+    const groupsDir = resolvePaths(home.env).groupsDir;
+    await mkdir(groupsDir, { recursive: true });
+    await writeFile(join(groupsDir, 'broken.json'), '{"name":');
+    expect((await app.inject({ method: 'POST', url: '/api/v1beta/groups', payload: { name: 'fine' } })).statusCode).toBe(201);
+    const res = await app.inject({ method: 'GET', url: '/api/v1beta/groups' });
+    expect(res.statusCode).toBe(200);
+    const groups = res.json().groups as Array<{ name: string; problem?: string }>;
+    expect(groups.map((g) => g.name)).toEqual(['broken', 'default', 'fine']);
+    expect(groups[0]!.problem).toContain('not valid JSON');
   });
 });

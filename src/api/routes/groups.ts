@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { errorResponses } from '../schemas.js';
+import { NAME_PATTERN_SOURCE } from '../../core/names.js';
 import { GroupService } from '../../workloads/group-service.js';
 import { workloadManagerFor, type WorkloadRouteDeps } from './workloads.js';
 
@@ -12,11 +13,12 @@ const groupSchema = {
     registered_clients: { type: 'array', items: { type: 'string' } },
     created_at: { type: 'string' },
     workloads: { type: 'array', items: { type: 'string' } },
+    problem: { type: 'string', description: 'why this group file could not be read (the rest of the list is still served)' },
   },
   required: ['name', 'workloads'],
 } as const;
 
-const nameParams = { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } as const;
+const nameParams = { type: 'object', properties: { name: { type: 'string', pattern: NAME_PATTERN_SOURCE } }, required: ['name'] } as const;
 
 /** `/api/v1beta/groups`: the CLI's `thv group` commands over HTTP, through the same service. */
 export function registerGroupRoutes(app: FastifyInstance, deps: WorkloadRouteDeps): void {
@@ -41,7 +43,7 @@ export function registerGroupRoutes(app: FastifyInstance, deps: WorkloadRouteDep
       schema: {
         tags,
         summary: 'Create a group',
-        body: { type: 'object', additionalProperties: false, properties: { name: { type: 'string', minLength: 1 } }, required: ['name'] },
+        body: { type: 'object', additionalProperties: false, properties: { name: { type: 'string', pattern: NAME_PATTERN_SOURCE } }, required: ['name'] },
         response: { 201: groupSchema, ...errorResponses },
       },
     },

@@ -7,6 +7,7 @@ import { registerWorkloadRoutes } from './workloads.js';
 import { registerGroupRoutes } from './groups.js';
 import { registerSecretRoutes } from './secrets.js';
 import { registerClientRoutes } from './clients.js';
+import { registerNotImplementedRoutes } from './not-implemented.js';
 
 export type RouteModule = (app: FastifyInstance, deps: ApiDeps) => void | Promise<void>;
 
@@ -19,4 +20,6 @@ export const ROUTE_MODULES: RouteModule[] = [
   registerGroupRoutes,
   registerSecretRoutes,
   registerClientRoutes,
+  // Last: placeholders only for what no module above serves.
+  registerNotImplementedRoutes,
 ];

@@ -3,12 +3,12 @@ import type { ApiDeps } from '../deps.js';
 import { DEFAULT_LOG_TAIL_BYTES, MAX_LOG_TAIL_BYTES, readLogTail } from '../log-tail.js';
 import { errorResponses } from '../schemas.js';
 import { badRequest } from '../../core/errors.js';
+import { NAME_PATTERN_SOURCE } from '../../core/names.js';
 import { createWorkloadManager } from '../../workloads/service.js';
 import { clientsObserver } from '../../clients/observer.js';
 import type { ClientChangeReport } from '../../clients/service.js';
-import type { RunRequest, WorkloadManager } from '../../workloads/manager.js';
-import type { RuntimeKind } from '../../runtimes/types.js';
-import { builtinProfile, parseProfile } from '../../isolation/profile.js';
+import type { WorkloadManager } from '../../workloads/manager.js';
+import { createBodySchema, editBodySchema, toCreateRequestShape, toExportShape, toRunRequest, type WorkloadBody } from '../workload-bodies.js';
 
 export const WORKLOADS_PREFIX = '/api/v1beta/workloads';
 
@@ -39,82 +39,18 @@ export const workloadSchema = {
 
 const nameParams = {
   type: 'object',
-  properties: { name: { type: 'string', pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$' } },
+  properties: { name: { type: 'string', pattern: NAME_PATTERN_SOURCE } },
   required: ['name'],
 } as const;
 
-const createBodySchema = {
+const bulkBodySchema = {
   type: 'object',
   additionalProperties: false,
-  description: 'Exactly one of image (a registry name, npx://pkg or uvx://pkg), url (a remote MCP server) or command.',
-  properties: {
-    name: { type: 'string' },
-    image: { type: 'string', minLength: 1, description: 'registry name, npx://pkg[@ver] or uvx://pkg[@ver]' },
-    url: { type: 'string', minLength: 1, description: 'remote MCP server URL (http or https)' },
-    command: { type: 'array', items: { type: 'string' }, minItems: 1, description: 'a local command and its arguments, run without a shell' },
-    cmd_arguments: { type: 'array', items: { type: 'string' }, description: 'extra arguments for a package server' },
-    group: { type: 'string' },
-    transport: { type: 'string', enum: ['stdio', 'sse', 'streamable-http'] },
-    proxy_port: { type: 'integer', minimum: 1, maximum: 65535 },
-    host: { type: 'string' },
-    env_vars: { type: 'object', additionalProperties: { type: 'string' } },
-    secrets: {
-      type: 'array',
-      items: { type: 'object', additionalProperties: false, properties: { name: { type: 'string' }, target: { type: 'string' } }, required: ['name', 'target'] },
-    },
-    headers: { type: 'object', additionalProperties: { type: 'string' }, description: 'headers sent to a remote server' },
-    remote_auth: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        enabled: { type: 'boolean' },
-        issuer: { type: 'string' },
-        client_id: { type: 'string' },
-        client_secret: { type: 'string', description: 'kept in the secrets store, never in the run config' },
-        scopes: { type: 'array', items: { type: 'string' } },
-        resource: { type: 'string' },
-        callback_port: { type: 'integer', minimum: 1, maximum: 65535 },
-        bearer_token: { type: 'string', description: 'kept in the secrets store, never in the run config' },
-        bearer_token_file: { type: 'string' },
-      },
-    },
-    runtime: { type: 'string', enum: ['none', 'sandbox', 'container'], description: 'how a local server runs; default sandbox (docs/isolation.md)' },
-    isolation: { type: 'string', enum: ['none', 'sandbox', 'container'], description: 'alias of runtime: "none" runs the server unconfined' },
-    permission_profile: {
-      description: '"none", "network", or a permission profile object (ToolHive format)',
-      anyOf: [{ type: 'string', enum: ['none', 'network'] }, { type: 'object', additionalProperties: true }],
-    },
-  },
+  description: 'Either names or group.',
+  properties: { names: { type: 'array', items: { type: 'string', pattern: NAME_PATTERN_SOURCE }, minItems: 1 }, group: { type: 'string', pattern: NAME_PATTERN_SOURCE } },
 } as const;
 
-interface CreateBody {
-  name?: string;
-  image?: string;
-  url?: string;
-  command?: string[];
-  cmd_arguments?: string[];
-  group?: string;
-  transport?: RunRequest['transport'];
-  proxy_port?: number;
-  host?: string;
-  env_vars?: Record<string, string>;
-  secrets?: Array<{ name: string; target: string }>;
-  headers?: Record<string, string>;
-  remote_auth?: {
-    enabled?: boolean;
-    issuer?: string;
-    client_id?: string;
-    client_secret?: string;
-    scopes?: string[];
-    resource?: string;
-    callback_port?: number;
-    bearer_token?: string;
-    bearer_token_file?: string;
-  };
-  runtime?: RuntimeKind;
-  isolation?: RuntimeKind;
-  permission_profile?: string | Record<string, unknown>;
-}
+const acceptedResponse = { 202: { type: 'null', description: 'done (thv acts before it answers)' } } as const;
 
 export interface WorkloadRouteDeps extends ApiDeps {
   /** Shared with the group routes so both see one service; built from the API deps when absent. */
@@ -161,20 +97,22 @@ export function registerWorkloadRoutes(app: FastifyInstance, deps: WorkloadRoute
     {
       schema: {
         tags,
-        summary: 'List workloads (running and failed; all=true adds stopped ones)',
-        querystring: { type: 'object', properties: { all: { type: 'boolean' }, group: { type: 'string' } } },
+        summary: 'List workloads (running and failed; all=true adds stopped ones); an unknown group is 404',
+        querystring: { type: 'object', properties: { all: { type: 'boolean' }, group: { type: 'string', pattern: NAME_PATTERN_SOURCE } } },
         response: { 200: { type: 'object', properties: { workloads: { type: 'array', items: workloadSchema } }, required: ['workloads'] }, ...errorResponses },
       },
     },
-    async (request) => ({
-      workloads: await workloads.list({ all: Boolean(request.query.all), ...(request.query.group ? { group: request.query.group } : {}) }),
-    }),
+    async (request) => {
+      const { group } = request.query;
+      if (group) await workloads.groups.require(group, 'GET /api/v1beta/groups lists the groups.');
+      return { workloads: await workloads.list({ all: Boolean(request.query.all), ...(group ? { group } : {}) }) };
+    },
   );
 
-  app.post<{ Body: CreateBody }>(
+  app.post<{ Body: WorkloadBody }>(
     WORKLOADS_PREFIX,
     {
-      schema: { tags, summary: 'Create and start a workload', body: createBodySchema, response: { 201: startedSchema, ...errorResponses } },
+      schema: { tags, summary: 'Create and start a workload; an existing name is 409 already_exists', body: createBodySchema, response: { 201: startedSchema, ...errorResponses } },
     },
     async (request, reply) => {
       const started = await workloads.run(toRunRequest(request.body));
@@ -182,10 +120,51 @@ export function registerWorkloadRoutes(app: FastifyInstance, deps: WorkloadRoute
     },
   );
 
+  for (const verb of ['stop', 'restart', 'delete'] as const) {
+    app.post<{ Body: { names?: string[]; group?: string } }>(
+      `${WORKLOADS_PREFIX}/${verb}`,
+      {
+        schema: { tags, summary: `${verb[0]!.toUpperCase()}${verb.slice(1)} several workloads: {names} or {group}`, body: bulkBodySchema, response: { ...acceptedResponse, ...errorResponses } },
+      },
+      async (request, reply) => {
+        const names = await bulkTargets(workloads, request.body ?? {});
+        for (const name of names) {
+          if (verb === 'stop') await workloads.stop(name);
+          else if (verb === 'restart') await workloads.restart(name);
+          else await workloads.remove(name);
+        }
+        return reply.status(202).send();
+      },
+    );
+  }
+
   app.get<{ Params: { name: string } }>(
     `${WORKLOADS_PREFIX}/:name`,
-    { schema: { tags, summary: 'One workload', params: nameParams, response: { 200: workloadSchema, ...errorResponses } } },
-    async (request) => workloads.status(request.params.name),
+    {
+      schema: {
+        tags,
+        summary: "The configuration of a workload, as ToolHive's create request (never secret values)",
+        params: nameParams,
+        response: { 200: { type: 'object', additionalProperties: true }, ...errorResponses },
+      },
+    },
+    async (request) => toCreateRequestShape(await workloads.runConfigs.get(request.params.name)),
+  );
+
+  app.post<{ Params: { name: string }; Body: WorkloadBody }>(
+    `${WORKLOADS_PREFIX}/:name/edit`,
+    {
+      schema: { tags, summary: 'Replace the configuration of a workload and start it again', params: nameParams, body: editBodySchema, response: { 200: startedSchema, ...errorResponses } },
+    },
+    async (request) => workloads.replace(request.params.name, toRunRequest({ ...request.body, name: request.params.name })),
+  );
+
+  app.get<{ Params: { name: string } }>(
+    `${WORKLOADS_PREFIX}/:name/export`,
+    {
+      schema: { tags, summary: "The run configuration with ToolHive's field names (secrets as references)", params: nameParams, response: { 200: { type: 'object', additionalProperties: true }, ...errorResponses } },
+    },
+    async (request) => toExportShape(await workloads.runConfigs.get(request.params.name)),
   );
 
   app.get<{ Params: { name: string } }>(
@@ -209,111 +188,85 @@ export function registerWorkloadRoutes(app: FastifyInstance, deps: WorkloadRoute
 
   app.post<{ Params: { name: string } }>(
     `${WORKLOADS_PREFIX}/:name/stop`,
-    {
-      schema: {
-        tags,
-        summary: 'Stop a workload (its whole process tree)',
-        params: nameParams,
-        response: { 200: { type: 'object', properties: { was_running: { type: 'boolean' } }, required: ['was_running'] }, ...errorResponses },
-      },
+    { schema: { tags, summary: 'Stop a workload (its whole process tree)', params: nameParams, response: { ...acceptedResponse, ...errorResponses } } },
+    async (request, reply) => {
+      await workloads.stop(request.params.name);
+      return reply.status(202).send();
     },
-    async (request) => ({ was_running: (await workloads.stop(request.params.name)).wasRunning }),
   );
 
-  for (const verb of ['start', 'restart'] as const) {
-    app.post<{ Params: { name: string } }>(
-      `${WORKLOADS_PREFIX}/:name/${verb}`,
-      { schema: { tags, summary: verb === 'start' ? 'Start a stopped workload' : 'Stop and start a workload', params: nameParams, response: { 200: startedSchema, ...errorResponses } } },
-      async (request) => {
-        const { name } = request.params;
-        const started = verb === 'start' ? await workloads.start(name) : await workloads.restart(name);
-        return { name, url: started.url, port: started.port };
-      },
-    );
-  }
+  app.post<{ Params: { name: string } }>(
+    `${WORKLOADS_PREFIX}/:name/restart`,
+    { schema: { tags, summary: 'Stop and start a workload', params: nameParams, response: { ...acceptedResponse, ...errorResponses } } },
+    async (request, reply) => {
+      await workloads.restart(request.params.name);
+      return reply.status(202).send();
+    },
+  );
+
+  app.post<{ Params: { name: string } }>(
+    `${WORKLOADS_PREFIX}/:name/start`,
+    { schema: { tags, summary: 'thv: start a stopped workload', params: nameParams, response: { 200: startedSchema, ...errorResponses } } },
+    async (request) => {
+      const { name } = request.params;
+      const started = await workloads.start(name);
+      return { name, url: started.url, port: started.port };
+    },
+  );
 
   app.delete<{ Params: { name: string } }>(
     `${WORKLOADS_PREFIX}/:name`,
     {
-      schema: { tags, summary: 'Stop a workload and delete its configuration, status and logs', params: nameParams, response: { 204: { type: 'null' }, ...errorResponses } },
+      schema: { tags, summary: 'Stop a workload and delete its configuration, status and logs', params: nameParams, response: { ...acceptedResponse, ...errorResponses } },
     },
     async (request, reply) => {
       await workloads.remove(request.params.name);
-      return reply.status(204).send();
+      return reply.status(202).send();
     },
   );
 
-  app.get<{ Params: { name: string }; Querystring: { tail_bytes: number } }>(
-    `${WORKLOADS_PREFIX}/:name/logs`,
-    {
-      schema: {
-        tags,
-        summary: 'The end of the log of a workload, as text, starting at a line boundary',
-        params: nameParams,
-        querystring: {
-          type: 'object',
-          properties: {
-            tail_bytes: { type: 'integer', minimum: 1, maximum: MAX_LOG_TAIL_BYTES, default: DEFAULT_LOG_TAIL_BYTES, description: 'at most this many bytes from the end of the log' },
+  for (const route of ['logs', 'proxy-logs'] as const) {
+    app.get<{ Params: { name: string }; Querystring: { tail_bytes: number } }>(
+      `${WORKLOADS_PREFIX}/:name/${route}`,
+      {
+        schema: {
+          tags,
+          summary:
+            route === 'logs'
+              ? 'The end of the log of a workload, as text, starting at a line boundary'
+              : "The same log: thv's supervisor (the proxy) and the server write one log per workload",
+          params: nameParams,
+          querystring: {
+            type: 'object',
+            properties: {
+              tail_bytes: { type: 'integer', minimum: 1, maximum: MAX_LOG_TAIL_BYTES, default: DEFAULT_LOG_TAIL_BYTES, description: 'at most this many bytes from the end of the log' },
+            },
           },
+          response: { 200: { type: 'string' }, ...errorResponses },
         },
-        response: { 200: { type: 'string' }, ...errorResponses },
       },
-    },
-    async (request, reply) => {
-      const { name } = request.params;
-      await workloads.runConfigs.get(name);
-      const text = await readLogTail(workloads.logFile(name), request.query.tail_bytes);
-      return reply.type('text/plain; charset=utf-8').send(text);
-    },
-  );
+      async (request, reply) => {
+        const { name } = request.params;
+        await workloads.runConfigs.get(name);
+        const text = await readLogTail(workloads.logFile(name), request.query.tail_bytes);
+        return reply.type('text/plain; charset=utf-8').send(text);
+      },
+    );
+  }
 }
 
-function toRunRequest(body: CreateBody): RunRequest {
-  const sources = [body.image, body.url, body.command].filter((v) => v !== undefined);
-  if (sources.length !== 1) {
-    throw badRequest('give exactly one of image, url or command');
+/** The names a bulk request acts on; unknown names are refused before anything is touched. */
+async function bulkTargets(workloads: WorkloadManager, body: { names?: string[]; group?: string }): Promise<string[]> {
+  if ((body.names === undefined) === (body.group === undefined)) throw badRequest('give either names or group');
+  if (body.group !== undefined) {
+    await workloads.groups.require(body.group, 'GET /api/v1beta/groups lists the groups.');
+    return (await workloads.list({ all: true, group: body.group })).map((w) => w.name);
   }
-  const req: RunRequest = {
-    ...(body.image ? { target: body.image } : {}),
-    ...(body.url ? { target: body.url } : {}),
-    command: body.command ?? body.cmd_arguments ?? [],
-    env: body.env_vars ?? {},
-    secrets: body.secrets ?? [],
-    headers: body.headers ?? {},
-    ...(body.name ? { name: body.name } : {}),
-    ...(body.group ? { group: body.group } : {}),
-    ...(body.transport ? { transport: body.transport } : {}),
-    ...(body.proxy_port ? { proxyPort: body.proxy_port } : {}),
-    ...(body.host ? { host: body.host } : {}),
-  };
-  const runtime = body.runtime ?? body.isolation;
-  if (body.runtime && body.isolation && body.runtime !== body.isolation) throw badRequest(`runtime ${body.runtime} and isolation ${body.isolation} contradict each other`);
-  if (runtime) req.runtime = runtime;
-  if (body.permission_profile !== undefined) {
-    req.permissionProfile =
-      typeof body.permission_profile === 'string'
-        ? builtinOrRefuse(body.permission_profile)
-        : parseProfile(body.permission_profile, 'permission_profile');
+  const names = [...new Set(body.names)];
+  for (const name of names) {
+    const known = (await workloads.runConfigs.read(name).catch(() => undefined)) ?? (await workloads.statuses.read(name).catch(() => undefined));
+    if (!known) throw badRequest(`workload "${name}" not found`);
   }
-  const auth = body.remote_auth;
-  if (auth) {
-    req.remoteAuth = {
-      ...(auth.enabled ? { enabled: true } : {}),
-      ...(auth.issuer ? { issuer: auth.issuer } : {}),
-      ...(auth.client_id ? { clientId: auth.client_id } : {}),
-      ...(auth.client_secret ? { clientSecret: auth.client_secret } : {}),
-      ...(auth.scopes ? { scopes: auth.scopes } : {}),
-      ...(auth.resource ? { resource: auth.resource } : {}),
-      ...(auth.callback_port ? { callbackPort: auth.callback_port } : {}),
-      ...(auth.bearer_token ? { bearerToken: auth.bearer_token } : {}),
-      ...(auth.bearer_token_file ? { bearerTokenFile: auth.bearer_token_file } : {}),
-    };
-  }
-  return req;
+  return names;
 }
 
-function builtinOrRefuse(name: string) {
-  const profile = builtinProfile(name);
-  if (!profile) throw badRequest(`permission_profile "${name}" is not a built-in profile`, 'Give none, network or a profile object.');
-  return profile;
-}
