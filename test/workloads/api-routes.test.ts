@@ -192,7 +192,7 @@ describe('the group routes', () => {
 
 describe('one workload per name', () => {
   it('8 parallel POSTs of one name: exactly one 201, seven 409 already_exists, one supervisor', async () => {
-    const payload = { name: 'dup', command: ['node', STDIO_FIXTURE], env_vars: { FIXTURE_PID_FILE: pidFile } };
+    const payload = { name: 'dup', command: ['node', STDIO_FIXTURE], env_vars: { FIXTURE_PID_FILE: pidFile }, isolation: 'none' };
     const results = await Promise.all(Array.from({ length: 8 }, () => app.inject({ method: 'POST', url: '/api/v1beta/workloads', payload })));
     const codes = results.map((r) => r.statusCode).sort();
     expect(codes).toEqual([201, 409, 409, 409, 409, 409, 409, 409]);
@@ -206,7 +206,7 @@ describe('one workload per name', () => {
 
 describe('damaged state never hides a live supervisor', () => {
   async function runningWorkload(name: string): Promise<number> {
-    const created = await app.inject({ method: 'POST', url: '/api/v1beta/workloads', payload: { name, command: ['node', STDIO_FIXTURE], env_vars: { FIXTURE_PID_FILE: pidFile } } });
+    const created = await app.inject({ method: 'POST', url: '/api/v1beta/workloads', payload: { name, command: ['node', STDIO_FIXTURE], env_vars: { FIXTURE_PID_FILE: pidFile }, isolation: 'none' } });
     expect(created.statusCode).toBe(201);
     const list = (await app.inject({ method: 'GET', url: '/api/v1beta/workloads' })).json().workloads as Array<{ name: string; process_id: number }>;
     const pid = list.find((w) => w.name === name)!.process_id;
