@@ -585,7 +585,8 @@ export class StdioBridge {
       return true;
     }
     if (path === '/health' && req.method === 'GET') {
-      sendJson(res, 200, { status: this.ready ? 'ok' : 'restarting', ...(this.childEra ? { era: this.childEra } : {}) });
+      const { sessions, legacyInflight, modernInflight } = this.stats;
+      sendJson(res, 200, { status: this.ready ? 'ok' : 'restarting', ...(this.childEra ? { era: this.childEra } : {}), sessions, inflight: legacyInflight + modernInflight, children: this.children });
       return true;
     }
     return false;
