@@ -106,7 +106,7 @@ export class HttpProxy {
     await this.forward(req, res, body, true);
   }
 
-  private async forward(req: IncomingMessage, res: ServerResponse, body: Buffer | undefined, mayRetry: boolean): Promise<void> {
+  private async forward(req: IncomingMessage, res: ServerResponse, body: Buffer | undefined, mayRetry: boolean, mayResend = true): Promise<void> {
     let extra: Record<string, string>;
     try {
       extra = this.options.credentials ? await this.options.credentials.headers() : {};
@@ -150,7 +150,16 @@ export class HttpProxy {
       }
       this.relay(upRes, res, false);
     });
-    upstream.on('error', (err) => {
+    let answered = false;
+    upstream.once('response', () => (answered = true));
+    upstream.on('error', (err: NodeJS.ErrnoException) => {
+      // A kept-alive connection the remote closed just as it was reused: nothing was answered, so
+      // the (buffered) request goes again on a fresh connection, once (Node's documented pattern).
+      if (mayResend && !answered && upstream.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE') && !res.headersSent && !res.destroyed) {
+        res.off('close', onClientGone);
+        this.forward(req, res, body, mayRetry, false).catch((e: Error) => sendError(res, 502, `remote server unreachable: ${e.message}`));
+        return;
+      }
       if (res.headersSent) {
         res.destroy();
         return;
