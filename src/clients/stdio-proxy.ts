@@ -64,8 +64,45 @@ async function upstreamTransport(workload: ClientWorkload): Promise<Transport> {
   const url = workload.transport === 'streamable-http' ? workload.url : workload.streamableUrl;
   if (url !== undefined) {
     const { StreamableHTTPClientTransport } = await import('@modelcontextprotocol/sdk/client/streamableHttp.js');
-    return new StreamableHTTPClientTransport(new URL(url));
+    return new StreamableHTTPClientTransport(new URL(url), { fetch: withModernHeaders });
   }
   const { SSEClientTransport } = await import('@modelcontextprotocol/sdk/client/sse.js');
   return new SSEClientTransport(new URL(workload.url));
+}
+
+const PROTOCOL_VERSION_META = 'io.modelcontextprotocol/protocolVersion';
+
+/**
+ * A 2026-07-28 ("modern") request names its revision in `_meta` and must repeat it, its method and
+ * its tool/prompt/resource name in headers (docs/workloads.md#protocol-eras); the SDK's 2025-era
+ * transport does not know them, so they are added here from the body. Other requests pass as they are.
+ */
+const withModernHeaders: typeof fetch = (input, init) => {
+  if (init?.method === 'POST' && typeof init.body === 'string') {
+    const extra = modernHeaders(init.body);
+    if (extra) {
+      const headers = new Headers(init.headers);
+      for (const [name, value] of Object.entries(extra)) headers.set(name, value);
+      return fetch(input, { ...init, headers });
+    }
+  }
+  return fetch(input, init);
+};
+
+function modernHeaders(body: string): Record<string, string> | undefined {
+  let message: { method?: unknown; params?: Record<string, unknown> };
+  try {
+    message = JSON.parse(body) as typeof message;
+  } catch {
+    return undefined;
+  }
+  if (typeof message !== 'object' || message === null || Array.isArray(message) || typeof message.method !== 'string') return undefined;
+  const meta = message.params?._meta as Record<string, unknown> | undefined;
+  const version = meta?.[PROTOCOL_VERSION_META];
+  if (typeof version !== 'string') return undefined;
+  const headers: Record<string, string> = { 'mcp-protocol-version': version, 'mcp-method': message.method };
+  const field = message.method === 'resources/read' ? 'uri' : message.method === 'tools/call' || message.method === 'prompts/get' ? 'name' : undefined;
+  const value = field ? message.params?.[field] : undefined;
+  if (typeof value === 'string') headers['mcp-name'] = /^[\x20-\x7e]*$/.test(value) ? value : `=?base64?${Buffer.from(value, 'utf8').toString('base64')}?=`;
+  return headers;
 }

@@ -200,6 +200,32 @@ describe('thv proxy stdio', () => {
     expect(code).toBe(0);
   });
 
+  it('passes 2026-07-28 requests through with the headers that revision requires', async () => {
+    const pidArgs = ['--isolation', 'none', '-e', `FIXTURE_PID_FILE=${pidFile}`];
+    const run = await runThv(['run', '--name', 'modern', ...pidArgs, '--', 'node', join(import.meta.dirname, '../fixtures/mcp-v2-stdio-server.mjs')], home, { timeoutMs: 60_000 });
+    expect(run.code, run.stderr).toBe(0);
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [THV_BIN, 'proxy', 'stdio', 'modern'], { env: home.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    const answer = (id: number) =>
+      new Promise<Record<string, unknown>>((resolve) => {
+        const check = () => {
+          const line = out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).find((m) => m.id === id);
+          if (line) resolve(line);
+          else setTimeout(check, 20);
+        };
+        check();
+      });
+    const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} };
+    child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { text: 'modern' }, _meta: meta } })}\n`);
+    const result = await answer(1);
+    expect(result.error, JSON.stringify(result)).toBeUndefined();
+    expect(JSON.stringify(result.result)).toContain('modern');
+    child.stdin.end();
+    await new Promise((resolve) => child.on('close', resolve));
+  });
+
   it('fails with a clear message for a workload that is not running', async () => {
     await runFixture('fetch');
     await runThv(['stop', 'fetch'], home);
