@@ -5,15 +5,14 @@ import { systemOpener } from '../auth/opener.js';
 import { log } from '../core/log.js';
 import { resolvePaths } from '../core/paths.js';
 import { ThvError, isThvError } from '../core/errors.js';
+import { checkCrossSite, checkHost, checkJsonBody } from '../transport/guards.js';
 import { listen } from '../transport/listen.js';
 import { listenOnUnixSocket, removeSocketFile } from '../transport/unix-socket.js';
 import { bearerTokenAuthenticator, installAuthGuard, newApiToken, unixSocketAuthenticator, type Authenticator } from './auth-guard.js';
 import type { ApiDeps } from './deps.js';
 import { removeDiscovery, writeDiscovery } from './discovery.js';
 import { registerDocPage } from './doc-page.js';
-import { refuseCrossSiteRequest } from './cross-site.js';
 import { ApiError, forbidden, toApiError } from './errors.js';
-import { isAllowedHost } from './host-check.js';
 import { registerOpenApi } from './openapi.js';
 import { logRequests } from './request-log.js';
 import { ROUTE_MODULES } from './routes/index.js';
@@ -61,10 +60,11 @@ export async function buildApiServer(deps: ApiDeps, options: BuildOptions): Prom
     if (options.socket) return;
     const address = app.server.address() as AddressInfo | null;
     const bound = address && typeof address === 'object' ? { host, port: address.port } : { host };
-    if (!isAllowedHost(request.headers.host, bound)) {
-      throw forbidden('the Host header does not name this server; requests must use the address the API is bound to');
-    }
-    refuseCrossSiteRequest(request.method, request.headers, bound);
+    // DNS rebinding and cross-site requests from web pages (docs/api.md#safety).
+    const refusal = checkHost(request.headers, bound) ?? checkCrossSite(request.method, request.headers, bound);
+    if (refusal) throw forbidden(refusal);
+    const notJson = checkJsonBody(request.method, request.headers);
+    if (notJson) throw new ApiError(415, 'unsupported_media_type', notJson);
   });
   app.addHook('onSend', async (_request, reply) => {
     // Responses describe local state and carry login URLs: nothing may cache or sniff them.

@@ -41,6 +41,17 @@ export interface RegistryAuthorizer {
   invalidate(): Promise<void>;
 }
 
+/**
+ * Stores a new registry location the way `thv config set-registry` does (the registry service's
+ * `setRegistry`). Passed in by the caller: the registry layer sits above auth and auth never imports
+ * it (docs/architecture.md#layers).
+ */
+export type SetRegistry = (input: {
+  location: string;
+  allowPrivateIp: boolean;
+  auth?: { issuer: string; clientId: string; audience?: string; scopes?: string[]; callbackPort?: number };
+}) => Promise<void>;
+
 export interface LoginOverrides {
   registry?: string;
   issuer?: string;
@@ -167,7 +178,7 @@ export interface PendingRegistryLogin {
  * opening a browser. Fails before binding the port when the settings or the secrets store are not
  * usable, so a user never completes a login whose tokens cannot be kept.
  */
-export async function startRegistryLogin(deps: RegistryAuthDeps & { overrides?: LoginOverrides }): Promise<PendingRegistryLogin> {
+export async function startRegistryLogin(deps: RegistryAuthDeps & { overrides?: LoginOverrides; setRegistry?: SetRegistry }): Promise<PendingRegistryLogin> {
   const config = await applyOverrides(deps);
   const identity = registryIdentity(config);
   if (!identity) {
@@ -203,7 +214,7 @@ export async function startRegistryLogin(deps: RegistryAuthDeps & { overrides?: 
 }
 
 /** `thv registry login`: always runs the browser flow, TTY or not — it is the user's explicit request. */
-export async function registryLogin(deps: RegistryAuthDeps & { overrides?: LoginOverrides }): Promise<LoginOutcome> {
+export async function registryLogin(deps: RegistryAuthDeps & { overrides?: LoginOverrides; setRegistry?: SetRegistry }): Promise<LoginOutcome> {
   const err = deps.err ?? ((text: string) => void process.stderr.write(text));
   const opener = deps.opener ?? systemOpener(deps.env);
   try {
@@ -370,7 +381,7 @@ function registrySession(deps: RegistryAuthDeps, settings: OAuthSettings, identi
  * goes through the registry service, so it gets the same checks as `thv config set-registry`
  * (type detection, no plain-http or private addresses unless the config already allows them).
  */
-async function applyOverrides(deps: RegistryAuthDeps & { overrides?: LoginOverrides }): Promise<Config> {
+async function applyOverrides(deps: RegistryAuthDeps & { overrides?: LoginOverrides; setRegistry?: SetRegistry }): Promise<Config> {
   const o = deps.overrides ?? {};
   const changesAuth = [o.issuer, o.clientId, o.audience, o.scopes].some((v) => v !== undefined);
   if (o.registry === undefined && !changesAuth) return deps.config;
@@ -393,9 +404,8 @@ async function applyOverrides(deps: RegistryAuthDeps & { overrides?: LoginOverri
         }
       : undefined;
   if (o.registry !== undefined) {
-    const { RegistryService } = await import('../registry/service.js');
-    const service = new RegistryService({ paths: deps.paths, env: deps.env, interactive: false, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
-    await service.setRegistry({
+    if (!deps.setRegistry) throw new ThvError('internal', 'a registry override needs the registry service (setRegistry)');
+    await deps.setRegistry({
       location: o.registry,
       allowPrivateIp: Boolean(deps.config.allow_private_registry_ip),
       ...(changesAuth && auth ? { auth } : {}),

@@ -48,7 +48,7 @@ export async function createRemoteCredentials(config: RunConfig, deps: RemoteCre
     return staticCredentials({ authorization: `Bearer ${token}` });
   }
   if (auth.enabled) {
-    const { createWorkloadOAuthCredentials } = await import('../auth/remote/workload.js');
+    const { createWorkloadOAuthCredentials } = await import('./remote-oauth.js');
     return createWorkloadOAuthCredentials(config, deps);
   }
   return undefined;

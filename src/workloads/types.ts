@@ -27,11 +27,7 @@ export const LIVE_STATUSES: ReadonlySet<WorkloadStatus> = new Set([
   'auth_retrying',
 ]);
 
-/**
- * Start of the status context of an `unauthenticated` workload whose OAuth login waits for the user;
- * the authorization URL follows. `thv run` and API clients show it to the user.
- */
-export const LOGIN_REQUIRED_CONTEXT = 'OAuth login required: open ';
+export { LOGIN_REQUIRED_CONTEXT } from '../auth/remote/login-required.js';
 
 /** The status file, exactly these fields (SPEC §5). */
 export interface StatusFile {

@@ -16,7 +16,7 @@ export async function waitUntilRunning(
   let timeoutMs = options.timeoutMs;
   if (timeoutMs === undefined && !config.remote_auth?.enabled) timeoutMs = 60_000;
   if (timeoutMs === undefined) {
-    const { loginTimeoutMs } = await import('../auth/remote/workload.js');
+    const { loginTimeoutMs } = await import('./remote-oauth.js');
     // The supervisor's own flow timeout fires first and reports why; the margin covers discovery.
     timeoutMs = loginTimeoutMs(config, deps.env) + 30_000;
   }

@@ -18,6 +18,7 @@ import { ConfigStore } from '../../src/config/store.js';
 import { systemClock, type Clock } from '../../src/core/clock.js';
 import { RegistryAuthRequiredError } from '../../src/core/errors.js';
 import { resolvePaths } from '../../src/core/paths.js';
+import { RegistryService, type SetRegistryInput } from '../../src/registry/service.js';
 import { openSecretsProvider, scopedSecrets } from '../../src/secrets/index.js';
 import { makeTempHome, type TempHome } from '../fixtures/cli.js';
 import { startTestIdp, type TestIdp } from '../fixtures/idp.js';
@@ -143,7 +144,9 @@ describe('registry login', () => {
 
   it('sets the registry given with --registry through the registry service, then logs in', async () => {
     await writeConfig({ allow_private_registry_ip: true });
-    await registryLogin({ ...(await deps()), overrides: { registry: registry.url, issuer: idp.issuer, clientId: idp.clientId, callbackPort: 0 } });
+    const base = await deps();
+    const setRegistry = (input: SetRegistryInput) => new RegistryService({ paths: base.paths, env: base.env, interactive: false }).setRegistry(input);
+    await registryLogin({ ...base, setRegistry, overrides: { registry: registry.url, issuer: idp.issuer, clientId: idp.clientId, callbackPort: 0 } });
     const d = await deps();
     expect(d.config.registry_api_url).toBe(registry.url);
     expect(await listWith(d)).toBe(200);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { resolvePaths, type Paths } from '../../src/core/paths.js';
 import { createWorkloadManager } from '../../src/workloads/service.js';
 import type { WorkloadManager } from '../../src/workloads/manager.js';
-import { recordStateRef } from '../../src/auth/remote/workload.js';
+import { recordStateRef } from '../../src/workloads/remote-oauth.js';
 import { openSecretsProvider, scopedSecrets } from '../../src/secrets/index.js';
 import { ConfigStore } from '../../src/config/store.js';
 import { makeTempHome, type TempHome } from '../fixtures/cli.js';

@@ -2,7 +2,7 @@ import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/log.js';
 import { ThvError } from '../../core/errors.js';
 import { AuthRetryingError, type UpstreamCredentials } from '../../transport/upstream-credentials.js';
-import { LOGIN_REQUIRED_CONTEXT } from '../../workloads/types.js';
+import { LOGIN_REQUIRED_CONTEXT } from './login-required.js';
 import { beginAuthorization, DEFAULT_CALLBACK_PORT, DEFAULT_FLOW_TIMEOUT_MS } from '../browser-flow.js';
 import type { UrlOpener } from '../opener.js';
 import { classifyFetchError } from '../classify.js';

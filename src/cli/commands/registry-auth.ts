@@ -47,6 +47,12 @@ export function registerRegistryAuthCommands(registry: Command, ctx: CliContext)
           ...(await registryAuthDeps(ctx)),
           // commander sets only the options the user gave, so they are the overrides as they are.
           overrides: opts,
+          // A new --registry goes through the registry service, so it gets the checks of
+          // `thv config set-registry` (type detection, no plain-http or private addresses).
+          setRegistry: async (input) => {
+            const { RegistryService } = await import('../../registry/service.js');
+            await new RegistryService({ paths: ctx.paths, env: ctx.env, interactive: false }).setRegistry(input);
+          },
         });
       });
       ctx.out('Successfully logged in to the registry.\n');

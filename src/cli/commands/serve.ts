@@ -22,7 +22,7 @@ export function registerServeCommand(program: Command, ctx: CliContext): void {
       const port = parsePort(opts.port);
       const api = await import('../../api/server.js');
       if (!opts.socket) {
-        const { isLoopbackHost } = await import('../../api/host-check.js');
+        const { isLoopbackHost } = await import('../../transport/guards.js');
         if (!isLoopbackHost(opts.host)) {
           ctx.err(
             `Warning: binding ${opts.host} lets every machine that can reach that address try the API; it still requires the bearer token, which travels unencrypted over HTTP.\n`,

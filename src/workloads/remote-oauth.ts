@@ -1,15 +1,15 @@
 import { readFile } from 'node:fs/promises';
-import { ThvError } from '../../core/errors.js';
-import { parseGoDuration } from '../../core/duration.js';
-import type { SecretsProvider } from '../../secrets/provider.js';
-import type { RemoteCredentialsDeps } from '../../workloads/remote-credentials.js';
-import { RunConfigStore } from '../../workloads/run-config-store.js';
-import type { RunConfig } from '../../workloads/types.js';
-import { flowTimeoutFromEnv } from '../browser-flow.js';
-import { systemOpener } from '../opener.js';
-import { monitorTimingsFromEnv } from '../monitor.js';
-import { createOAuthCredentials, type OAuthCredentials, type OAuthSettings } from './index.js';
-import { remoteAuthStateKey } from './state.js';
+import { ThvError } from '../core/errors.js';
+import { parseGoDuration } from '../core/duration.js';
+import type { SecretsProvider } from '../secrets/provider.js';
+import type { RemoteCredentialsDeps } from './remote-credentials.js';
+import { RunConfigStore } from './run-config-store.js';
+import type { RunConfig } from './types.js';
+import { flowTimeoutFromEnv } from '../auth/browser-flow.js';
+import { systemOpener } from '../auth/opener.js';
+import { monitorTimingsFromEnv } from '../auth/monitor.js';
+import { createOAuthCredentials, type OAuthCredentials, type OAuthSettings } from '../auth/remote/index.js';
+import { remoteAuthStateKey } from '../auth/remote/state.js';
 
 /** Run-config field (workloads scope key) of the OAuth state, so `thv start` resolves it and `thv rm` deletes it. */
 export const OAUTH_STATE_REF = 'oauth_state_ref';
@@ -100,8 +100,8 @@ export function loginTimeoutMs(config: RunConfig, env: NodeJS.ProcessEnv, onInva
 async function openWorkloadSecrets(deps: RemoteCredentialsDeps): Promise<SecretsProvider | undefined> {
   try {
     const [{ openSecretsProvider, scopedSecrets }, { ConfigStore }] = await Promise.all([
-      import('../../secrets/index.js'),
-      import('../../config/store.js'),
+      import('../secrets/index.js'),
+      import('../config/store.js'),
     ]);
     const config = await new ConfigStore(deps.paths.configFile).load();
     const provider = await openSecretsProvider({ paths: deps.paths, env: deps.env, config, interactive: false });

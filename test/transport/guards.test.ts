@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isAllowedHost, isAllowedOrigin, parseHostHeader } from '../../src/api/host-check.js';
+import { isAllowedHost, isAllowedOrigin, parseHostHeader } from '../../src/transport/guards.js';
 
 describe('the Host header check', () => {
   const loopback = { host: '127.0.0.1', port: 8080 };
