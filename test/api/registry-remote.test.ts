@@ -139,9 +139,7 @@ describe('OAuth configured and no token', () => {
       ],
     });
 
-    const started = Date.now();
     const servers = await server.send(`${R}/default/servers`);
-    expect(Date.now() - started).toBeLessThan(1_000);
     expect(servers.status).toBe(503);
     expect(servers.json).toMatchObject({ code: 'registry_auth_required' });
     expect((servers.json as { message: string }).message).toContain('POST /api/v1beta/registry/auth/login');

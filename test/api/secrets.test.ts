@@ -156,14 +156,13 @@ describe('secrets routes without a usable password', () => {
     try {
       const info = await api.send(S);
       expect(info.status).toBe(200);
-      const started = Date.now();
+      // Each answer comes without waiting for a prompt nobody can answer (a hang fails the test's timeout).
       const results = [
         await api.send(KEYS),
         await api.send(KEYS, { method: 'POST', body: { key: 'NEW', value: 'new-value' } }),
         await api.send(`${KEYS}/EXISTING`, { method: 'PUT', body: { value: 'new-value' } }),
         await api.send(`${KEYS}/EXISTING`, { method: 'DELETE' }),
       ];
-      expect(Date.now() - started).toBeLessThan(5000);
       for (const res of results) {
         expect(res.status).toBe(503);
         expect(res.json).toMatchObject({ code: 'secrets_unavailable' });

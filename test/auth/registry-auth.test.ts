@@ -271,9 +271,8 @@ describe('the authorizer', () => {
         registry_api_url: registry.url,
         registry_auth: { type: 'oauth', oauth: { issuer: idp.issuer, client_id: idp.clientId, callback_port: held.port } },
       });
-      const started = Date.now();
+      // The callback port is held: a login attempt would fail on it (port_in_use), not with this cause.
       const err = (await createRegistryAuthorizer(await deps())!.authorizationHeader().catch((e: unknown) => e)) as RegistryAuthRequiredError;
-      expect(Date.now() - started).toBeLessThan(1000);
       expect(err).toBeInstanceOf(RegistryAuthRequiredError);
       expect((err.cause as Error).message).toMatch(/no refresh token is stored/);
       expect(opened).toHaveLength(0);

@@ -559,9 +559,9 @@ describe('a stdio server that exits during start-up', () => {
     runThv(['run', '--name', name, ...hostPids(), '-e', 'API_KEY=sekrit-value-123', '--', ...failing], home, { env: { TOOLHIVE_STARTUP_GRACE: grace } });
 
   it('fails `thv run` with the reason, leaves `error` and no process, and keeps the config for start and rm', async () => {
-    const began = Date.now();
-    const run = await runFailing('bad', '20s');
-    expect(Date.now() - began).toBeLessThan(10_000);
+    // A one-hour window: `thv run` answers when the server exits, not when the window ends (a wait
+    // for the window would run into the test's timeout).
+    const run = await runFailing('bad', '1h');
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain('Error: failed to run the workload: the MCP server exited with code 3 during start-up: ');
@@ -590,11 +590,18 @@ describe('a stdio server that exits during start-up', () => {
     expect(await listJson(true)).toEqual([]);
   });
 
-  it('a server that stays up through the window runs, and `thv run` waited for the window', async () => {
-    const began = Date.now();
+  it('a server that exits late in the window still fails `thv run`: the whole window is waited for', async () => {
+    const late = ['node', '-e', "setTimeout(() => { console.error('late boom'); process.exit(3); }, 500)"];
+    const run = await runThv(['run', '--name', 'late', '--isolation', 'none', '--', ...late], home, { env: { TOOLHIVE_STARTUP_GRACE: '30s' } });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('the MCP server exited with code 3 during start-up: ');
+    expect(run.stderr).toContain('late boom');
+    expect((await runThv(['rm', 'late'], home)).code).toBe(0);
+  });
+
+  it('a server that stays up through the window runs', async () => {
     const run = await runThv(['run', '--name', 'good', ...hostPids(), '--', 'node', STDIO_FIXTURE], home, { env: { TOOLHIVE_STARTUP_GRACE: '1s' } });
     expect(run.code).toBe(0);
-    expect(Date.now() - began).toBeGreaterThanOrEqual(1_000);
     expect((await statusOf('good')).status).toBe('running');
     const client = await connectClient(urlIn(run.stdout));
     expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'up' } }))).toBe('up');

@@ -73,10 +73,9 @@ describe('the OS keyring guard', () => {
 
   it('gives up on a keyring that never answers after its timeout', async () => {
     const keyring = osKeyring({ env: {}, load: async () => hanging, timeoutMs: 50 });
-    const started = Date.now();
+    // Both calls return at all (the keyring never answers): without the guard they would hang.
     expect(await keyring.read()).toBeUndefined();
     expect(await keyring.write('pw')).toBe(false);
-    expect(Date.now() - started).toBeLessThan(2000);
   });
 
   it('gives up on a keyring module that never finishes loading', async () => {
