@@ -25,10 +25,20 @@ import { startTestIdp, type TestIdp } from '../fixtures/idp.js';
 import { startProtectedRegistry, type ProtectedRegistry } from '../fixtures/protected-registry.js';
 import { followLogin } from '../fixtures/test-browser.mjs';
 
-/** Real time plus an offset a test moves forward, so tokens "expire" without waiting. */
-function offsetClock(): Clock & { advance(ms: number): void } {
+/**
+ * Real time plus an offset a test moves forward, so tokens "expire" without waiting. `freeze()` stops
+ * the real-time part, for a test whose margins (seconds before expiry) must not shrink while a loaded
+ * machine runs it slowly.
+ */
+function offsetClock(): Clock & { advance(ms: number): void; freeze(): void } {
   let offset = 0;
-  return { now: () => Date.now() + offset, sleep: systemClock.sleep, advance: (ms) => void (offset += ms) };
+  let frozenAt: number | undefined;
+  return {
+    now: () => (frozenAt ?? Date.now()) + offset,
+    sleep: systemClock.sleep,
+    advance: (ms) => void (offset += ms),
+    freeze: () => void (frozenAt = Date.now()),
+  };
 }
 
 let idp: TestIdp;
@@ -199,6 +209,7 @@ describe('the authorizer', () => {
   });
 
   it('refreshes 30 s before expiry and persists the rotated refresh token, so a later process still authenticates', async () => {
+    clock.freeze();
     await login();
     const key = (await deps()).config.registry_auth!.oauth!.cached_refresh_token_ref!;
     const first = await (await registrySecrets()).get(key);
