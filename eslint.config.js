@@ -47,6 +47,24 @@ export default tseslint.config(
     },
   },
   {
+    // Environment variables are read in src/core/env.ts only (docs/architecture.md#environment-variables).
+    files: ['src/**/*.ts'],
+    ignores: ['src/core/env.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...[
+          "MemberExpression[object.type='MemberExpression'][object.object.name='process'][object.property.name='env']",
+          'MemberExpression[computed=false][property.name=/^(TOOLHIVE|THV|XDG)_/]',
+          'MemberExpression[computed=true][property.value=/^(TOOLHIVE|THV|XDG)_/]',
+        ].map((selector) => ({
+          selector,
+          message: 'Read environment variables through src/core/env.ts (one module, one on/off rule; the README lists them).',
+        })),
+      ],
+    },
+  },
+  {
     // Human output belongs to the CLI layer, benchmarks and scripts only.
     files: ['src/cli/**', 'bench/**', 'scripts/**', 'test/fixtures/*.mjs'],
     rules: { 'no-console': 'off' },

@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Config } from '../config/schema.js';
 import { RegistryAuthRequiredError, ThvError } from '../core/errors.js';
-
-export const DEFAULT_BEARER_ENV = 'THV_REGISTRY_TOKEN';
+import { DEFAULT_REGISTRY_TOKEN_VAR, envNamedInConfig } from '../core/env.js';
 
 /**
  * Bearer mode for CI/CD: a static token from `bearer.token_file`, else from the environment
@@ -29,8 +28,8 @@ export async function readBearerToken(config: Config, env: NodeJS.ProcessEnv): P
     }
     return token;
   }
-  const name = bearer.token_env || DEFAULT_BEARER_ENV;
-  const token = env[name]?.trim();
+  const name = bearer.token_env || DEFAULT_REGISTRY_TOKEN_VAR;
+  const token = envNamedInConfig(env, name)?.trim();
   if (!token) {
     throw new RegistryAuthRequiredError('registry authentication required', {
       cause: new ThvError('auth_failed', `the environment variable ${name} holding the registry token is not set`),

@@ -1,7 +1,7 @@
 import * as oauth from 'oauth4webapi';
 import { ThvError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import { durationFromEnv } from '../core/duration.js';
+import { envDuration } from '../core/env.js';
 import { log } from '../core/log.js';
 import { startCallbackServer } from './callback-server.js';
 import { exchangeCode, type Tokens } from './oauth-client.js';
@@ -11,7 +11,6 @@ import { createAuthorizationSecrets } from './pkce.js';
 
 export const DEFAULT_CALLBACK_PORT = 8666;
 export const DEFAULT_FLOW_TIMEOUT_MS = 120_000;
-export const FLOW_TIMEOUT_ENV = 'TOOLHIVE_OAUTH_FLOW_TIMEOUT';
 
 export interface AuthorizationRequest {
   issuer: IssuerMetadata;
@@ -43,9 +42,7 @@ export interface PendingAuthorization {
 }
 
 export function flowTimeoutFromEnv(env: NodeJS.ProcessEnv): number {
-  return durationFromEnv(env, FLOW_TIMEOUT_ENV, DEFAULT_FLOW_TIMEOUT_MS, (name, value) =>
-    log().warn({ name, given: value }, 'ignoring an invalid duration'),
-  );
+  return envDuration(env, 'TOOLHIVE_OAUTH_FLOW_TIMEOUT', DEFAULT_FLOW_TIMEOUT_MS);
 }
 
 export function formatDuration(ms: number): string {
@@ -75,7 +72,7 @@ export async function beginAuthorization(request: AuthorizationRequest): Promise
   });
   const timedOut = clock.sleep(request.timeoutMs, abort.signal).then(() => {
     throw new ThvError('auth_failed', `the browser login did not complete within ${formatDuration(request.timeoutMs)}`, {
-      hint: `Complete the login in the browser sooner, or set ${FLOW_TIMEOUT_ENV} (e.g. 5m) to wait longer.`,
+      hint: `Complete the login in the browser sooner, or set TOOLHIVE_OAUTH_FLOW_TIMEOUT (e.g. 5m) to wait longer.`,
     });
   });
   const result = (async () => {

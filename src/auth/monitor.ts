@@ -1,5 +1,5 @@
 import type { Clock } from '../core/clock.js';
-import { durationFromEnv } from '../core/duration.js';
+import { envCount, envDuration, type Env } from '../core/env.js';
 import type { Logger } from '../core/log.js';
 import { ThvError } from '../core/errors.js';
 import { AuthRetryingError } from '../transport/upstream-credentials.js';
@@ -34,35 +34,17 @@ export const DEFAULT_MONITOR_TIMINGS: MonitorTimings = {
   refreshSkewMs: 30_000,
 };
 
-export const TIMING_ENV = {
-  initialRetryIntervalMs: 'TOOLHIVE_TOKEN_REFRESH_INITIAL_RETRY_INTERVAL',
-  maxRetryIntervalMs: 'TOOLHIVE_TOKEN_REFRESH_MAX_RETRY_INTERVAL',
-  maxTries: 'TOOLHIVE_TOKEN_REFRESH_MAX_TRIES',
-  maxElapsedMs: 'TOOLHIVE_TOKEN_REFRESH_MAX_ELAPSED_TIME',
-  retryingTickMs: 'TOOLHIVE_TOKEN_AUTH_RETRYING_TICK_INTERVAL',
-  retryingMaxElapsedMs: 'TOOLHIVE_TOKEN_AUTH_RETRYING_MAX_ELAPSED',
-} as const;
-
-/** Env overrides of the timings; an invalid value is reported through `onInvalid` and ignored. */
-export function monitorTimingsFromEnv(
-  env: NodeJS.ProcessEnv,
-  onInvalid: (name: string, value: string) => void = () => undefined,
-): MonitorTimings {
+/** Env overrides of the timings (src/core/env.ts); an invalid value is reported through `onInvalid` and ignored. */
+export function monitorTimingsFromEnv(env: Env, onInvalid?: (name: string, value: string) => void): MonitorTimings {
   const d = DEFAULT_MONITOR_TIMINGS;
-  const duration = (key: Exclude<keyof typeof TIMING_ENV, 'maxTries'>) => durationFromEnv(env, TIMING_ENV[key], d[key], onInvalid);
-  let maxTries = d.maxTries;
-  const rawTries = env[TIMING_ENV.maxTries];
-  if (rawTries !== undefined && rawTries !== '') {
-    if (/^\d+$/.test(rawTries.trim()) && Number(rawTries) >= 1) maxTries = Number(rawTries);
-    else onInvalid(TIMING_ENV.maxTries, rawTries);
-  }
+  const options = onInvalid ? { onInvalid } : {};
   return {
-    initialRetryIntervalMs: duration('initialRetryIntervalMs'),
-    maxRetryIntervalMs: duration('maxRetryIntervalMs'),
-    maxTries,
-    maxElapsedMs: duration('maxElapsedMs'),
-    retryingTickMs: duration('retryingTickMs'),
-    retryingMaxElapsedMs: duration('retryingMaxElapsedMs'),
+    initialRetryIntervalMs: envDuration(env, 'TOOLHIVE_TOKEN_REFRESH_INITIAL_RETRY_INTERVAL', d.initialRetryIntervalMs, options),
+    maxRetryIntervalMs: envDuration(env, 'TOOLHIVE_TOKEN_REFRESH_MAX_RETRY_INTERVAL', d.maxRetryIntervalMs, options),
+    maxTries: envCount(env, 'TOOLHIVE_TOKEN_REFRESH_MAX_TRIES', d.maxTries, onInvalid),
+    maxElapsedMs: envDuration(env, 'TOOLHIVE_TOKEN_REFRESH_MAX_ELAPSED_TIME', d.maxElapsedMs, options),
+    retryingTickMs: envDuration(env, 'TOOLHIVE_TOKEN_AUTH_RETRYING_TICK_INTERVAL', d.retryingTickMs, options),
+    retryingMaxElapsedMs: envDuration(env, 'TOOLHIVE_TOKEN_AUTH_RETRYING_MAX_ELAPSED', d.retryingMaxElapsedMs, options),
     refreshSkewMs: d.refreshSkewMs,
   };
 }

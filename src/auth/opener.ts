@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { log } from '../core/log.js';
+import { envText, isThvCredentialVar } from '../core/env.js';
 
 /** Shows a URL to the user in a browser. Swappable so tests and headless callers never open one. */
 export type UrlOpener = (url: string) => Promise<void>;
@@ -33,14 +34,15 @@ export function systemOpener(env: NodeJS.ProcessEnv): UrlOpener {
 export function withoutThvSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(env)) {
-    if (name === 'TOOLHIVE_SECRETS_PASSWORD' || name === 'THV_REGISTRY_TOKEN' || name.startsWith('TOOLHIVE_SECRET_')) continue;
+    if (isThvCredentialVar(name)) continue;
     out[name] = value;
   }
   return out;
 }
 
 function openerCommand(env: NodeJS.ProcessEnv, url: string): [string, string[]] {
-  if (env.BROWSER) return [env.BROWSER, [url]];
+  const browser = envText(env, 'BROWSER');
+  if (browser) return [browser, [url]];
   if (process.platform === 'darwin') return ['open', [url]];
   if (process.platform === 'win32') return ['rundll32', ['url.dll,FileProtocolHandler', url]];
   return ['xdg-open', [url]];

@@ -1,4 +1,5 @@
 import { resolvePaths, type Paths } from '../core/paths.js';
+import { envColumns, envFlag } from '../core/env.js';
 
 /**
  * What a command may touch, as one object (pnpm's command contexts): tests and the API build their
@@ -26,14 +27,13 @@ export function processContext(): CliContext {
     stderrIsTTY: Boolean(process.stderr.isTTY),
     stdinIsTTY: Boolean(process.stdin.isTTY),
     // Tables are cut to the terminal; piped output keeps whole lines unless COLUMNS says otherwise.
-    columns: (process.stdout.isTTY && process.stdout.columns) || Number(process.env.COLUMNS) || Number.POSITIVE_INFINITY,
+    columns: (process.stdout.isTTY && process.stdout.columns) || envColumns(process.env) || Number.POSITIVE_INFINITY,
     debug: false,
   };
 }
 
 /** SPEC §4: a command may start a browser flow only when a person is at a terminal. */
 export function isInteractive(ctx: CliContext): boolean {
-  const flag = ctx.env.TOOLHIVE_NON_INTERACTIVE;
-  if (flag !== undefined && flag !== '' && flag !== '0' && flag !== 'false') return false;
+  if (envFlag(ctx.env, 'TOOLHIVE_NON_INTERACTIVE')) return false;
   return ctx.stdinIsTTY && ctx.stderrIsTTY;
 }

@@ -1,5 +1,6 @@
 import type { ErrorCode } from '../core/errors.js';
 import { ThvError } from '../core/errors.js';
+import { envText } from '../core/env.js';
 
 /** SPEC §8 exit codes, mapped once from the error codes. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, auth: 3, notFound: 4, unavailable: 5 } as const;
@@ -64,7 +65,7 @@ export function renderError(err: unknown, debug: boolean): { text: string; exitC
       text += `caused by: ${cause.stack ?? cause.message}\n`;
       cause = cause.cause;
     }
-  } else if (!(inner instanceof ThvError) && inner instanceof Error && process.env.CI !== 'true') {
+  } else if (!(inner instanceof ThvError) && inner instanceof Error && envText(process.env, 'CI') !== 'true') {
     // An unexpected error is a bug in thv; say so without dumping a stack trace.
     text += 'This is unexpected; run again with --debug for details.\n';
   }

@@ -15,23 +15,3 @@ export function parseGoDuration(text: string): number | undefined {
   if (consumed === 0 || consumed !== input.length || !Number.isFinite(total)) return undefined;
   return total;
 }
-
-/**
- * Reads a duration from the environment; an invalid value is reported through `onInvalid` and the
- * default is used (SPEC §5.2: invalid ones are logged and ignored).
- */
-export function durationFromEnv(
-  env: NodeJS.ProcessEnv,
-  name: string,
-  defaultMs: number,
-  onInvalid: (name: string, value: string) => void = () => undefined,
-): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return defaultMs;
-  const parsed = parseGoDuration(raw);
-  if (parsed === undefined || parsed <= 0) {
-    onInvalid(name, raw);
-    return defaultMs;
-  }
-  return parsed;
-}

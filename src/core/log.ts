@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type { DestinationStream, Logger as PinoLogger } from 'pino';
+import { envLogLevel, setInvalidEnvReporter, type Env, type InvalidEnvValue } from './env.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
@@ -109,16 +110,22 @@ let current: Logger | undefined;
 
 /** The process-wide logger; the CLI sets its level from --debug before any command runs. */
 export function log(): Logger {
-  current ??= createLogger({ level: levelFromEnv(process.env) });
+  if (!current) {
+    // An invalid TOOLHIVE_DEBUG or TOOLHIVE_LOG_LEVEL is reported once the logger exists.
+    const invalid: Array<{ name: string; given: string; expected: string }> = [];
+    current = createLogger({ level: levelFromEnv(process.env, (name, given, expected) => void invalid.push({ name, given, expected })) });
+    for (const fields of invalid) current.warn(fields, 'ignoring an invalid environment variable');
+  }
   return current;
 }
+
+setInvalidEnvReporter((name, given, expected) => log().warn({ name, given, expected }, 'ignoring an invalid environment variable'));
 
 export function setLogger(logger: Logger): void {
   current = logger;
 }
 
-export function levelFromEnv(env: NodeJS.ProcessEnv): LogLevel {
-  if (env.TOOLHIVE_DEBUG === '1' || env.TOOLHIVE_DEBUG === 'true' || env.THV_DEBUG === '1') return 'debug';
-  const level = env.TOOLHIVE_LOG_LEVEL as LogLevel | undefined;
-  return level && ['debug', 'info', 'warn', 'error', 'silent'].includes(level) ? level : 'warn';
+/** TOOLHIVE_DEBUG/THV_DEBUG, else TOOLHIVE_LOG_LEVEL, else `warn` (src/core/env.ts). */
+export function levelFromEnv(env: Env, onInvalid?: InvalidEnvValue): LogLevel {
+  return envLogLevel(env, onInvalid);
 }

@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
+import { envText } from './env.js';
 
 /** Every file location of SPEC §2, derived from the XDG variables of one environment. */
 export interface Paths {
@@ -18,9 +19,9 @@ export interface Paths {
 }
 
 export function resolvePaths(env: NodeJS.ProcessEnv = process.env): Paths {
-  const home = env.HOME || homedir();
-  const base = (name: string, fallback: string) => {
-    const value = env[name];
+  const home = envText(env, 'HOME') ?? homedir();
+  const base = (name: 'XDG_CONFIG_HOME' | 'XDG_CACHE_HOME' | 'XDG_DATA_HOME' | 'XDG_STATE_HOME', fallback: string) => {
+    const value = envText(env, name);
     return value && value.startsWith('/') ? value : join(home, fallback);
   };
   const configDir = join(base('XDG_CONFIG_HOME', '.config'), 'toolhive');

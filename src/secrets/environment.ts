@@ -1,8 +1,9 @@
 import { ThvError } from '../core/errors.js';
 import { assertSecretName } from './names.js';
 import type { SecretsCapabilities, SecretsProvider } from './provider.js';
+import { envSecret, envSecretNames, secretVarName } from '../core/env.js';
 
-export const SECRET_ENV_PREFIX = 'TOOLHIVE_SECRET_';
+export const SECRET_ENV_PREFIX = secretVarName('');
 
 /**
  * The `environment` provider: read-only, each secret is `TOOLHIVE_SECRET_<NAME>` in the environment
@@ -16,14 +17,11 @@ export class EnvironmentSecretsProvider implements SecretsProvider {
 
   async get(name: string): Promise<string | undefined> {
     assertSecretName(name);
-    return this.env[`${SECRET_ENV_PREFIX}${name}`];
+    return envSecret(this.env, name);
   }
 
   async list(): Promise<string[]> {
-    return Object.keys(this.env)
-      .filter((key) => key.startsWith(SECRET_ENV_PREFIX) && key.length > SECRET_ENV_PREFIX.length && this.env[key] !== undefined)
-      .map((key) => key.slice(SECRET_ENV_PREFIX.length))
-      .sort();
+    return envSecretNames(this.env);
   }
 
   async set(name: string): Promise<void> {
@@ -40,6 +38,6 @@ export class EnvironmentSecretsProvider implements SecretsProvider {
 /** What a command says when the configured provider cannot be written. */
 export function readOnlyProviderError(type: string, action: 'set' | 'delete', name: string): ThvError {
   return new ThvError('bad_request', `the ${type} secrets provider is read-only: cannot ${action} ${name}`, {
-    hint: `Set or unset ${SECRET_ENV_PREFIX}${name} in the environment instead, or run \`thv secret setup --provider encrypted\` to keep secrets in an encrypted file.`,
+    hint: `Set or unset ${secretVarName(name)} in the environment instead, or run \`thv secret setup --provider encrypted\` to keep secrets in an encrypted file.`,
   });
 }

@@ -8,6 +8,7 @@ import { osKeyring, type PasswordKeyring } from './keyring.js';
 import { passwordSource } from './password.js';
 import { promptHidden } from './prompt.js';
 import type { SecretsProvider, SecretsProviderType } from './provider.js';
+import { envText } from '../core/env.js';
 
 export type { SecretsCapabilities, SecretsProvider, SecretsProviderType, SecretScope } from './provider.js';
 export { assertUserSecretName, scopedSecrets, userSecrets } from './scoped.js';
@@ -26,7 +27,7 @@ export const PROVIDER_ENV = 'TOOLHIVE_SECRETS_PROVIDER';
  * login) without a setup step.
  */
 export function secretsProviderType(config: Config, env: NodeJS.ProcessEnv): SecretsProviderType {
-  const fromEnv = env[PROVIDER_ENV];
+  const fromEnv = envText(env, 'TOOLHIVE_SECRETS_PROVIDER');
   if (fromEnv) {
     if (!(PROVIDER_TYPES as readonly string[]).includes(fromEnv)) {
       throw new ThvError('bad_request', `${PROVIDER_ENV} is "${fromEnv}", which is not a secrets provider`, {

@@ -1,5 +1,6 @@
 import { systemClock, type Clock } from '../core/clock.js';
 import { log } from '../core/log.js';
+import { envFlag, envText } from '../core/env.js';
 
 /** Where `thv secret setup` leaves the password of the encrypted store, when the OS offers one. */
 export interface PasswordKeyring {
@@ -28,8 +29,7 @@ export interface OsKeyringOptions {
 }
 
 export function keyringDisabled(env: NodeJS.ProcessEnv): boolean {
-  const flag = env.TOOLHIVE_NO_KEYRING;
-  return flag !== undefined && flag !== '' && flag !== '0' && flag !== 'false';
+  return envFlag(env, 'TOOLHIVE_NO_KEYRING');
 }
 
 /**
@@ -83,7 +83,7 @@ export function osKeyring(options: OsKeyringOptions): PasswordKeyring {
  * Secret Service, and not even trying spares a D-Bus autolaunch.
  */
 async function loadNapiKeyring(env: NodeJS.ProcessEnv): Promise<KeyringEntry> {
-  if (process.platform === 'linux' && !env.DBUS_SESSION_BUS_ADDRESS) throw new Error('no D-Bus session bus, so no Secret Service');
+  if (process.platform === 'linux' && !envText(env, 'DBUS_SESSION_BUS_ADDRESS')) throw new Error('no D-Bus session bus, so no Secret Service');
   const { AsyncEntry } = await import('@napi-rs/keyring');
   return new AsyncEntry(KEYRING_SERVICE, KEYRING_ACCOUNT, { linux: { store: 'secret-service' } });
 }

@@ -1,6 +1,7 @@
 import { ThvError } from '../core/errors.js';
 import type { PasswordGetter } from './encrypted.js';
 import type { PasswordKeyring } from './keyring.js';
+import { envText } from '../core/env.js';
 
 export const PASSWORD_ENV = 'TOOLHIVE_SECRETS_PASSWORD';
 
@@ -34,7 +35,7 @@ export function passwordSource(options: PasswordSourceOptions): PasswordGetter {
 async function find(options: PasswordSourceOptions, creating: boolean): Promise<string> {
   const fromKeyring = await options.keyring.read();
   if (fromKeyring) return fromKeyring;
-  const fromEnv = options.env[PASSWORD_ENV];
+  const fromEnv = envText(options.env, 'TOOLHIVE_SECRETS_PASSWORD');
   if (fromEnv) return fromEnv;
   if (options.interactive) return creating ? promptNewPassword(options.prompt) : promptExisting(options.prompt);
   throw new ThvError('secrets_unavailable', 'no password for the encrypted secrets store', { hint: NO_PASSWORD_HINT });

@@ -8,6 +8,7 @@ import { osKeyring, type PasswordKeyring } from './keyring.js';
 import { PASSWORD_ENV, promptNewPassword } from './password.js';
 import { promptHidden } from './prompt.js';
 import type { SecretsProviderType } from './provider.js';
+import { envText } from '../core/env.js';
 
 export interface SetupSecretsOptions {
   paths: Paths;
@@ -54,8 +55,9 @@ async function chooseSetupPassword(opts: SetupSecretsOptions, storeExists: boole
     if (!storeExists) return promptNewPassword(prompt);
     const password = await prompt('Password of the existing secrets store: ');
     if (password) return password;
-  } else if (opts.env[PASSWORD_ENV]) {
-    return opts.env[PASSWORD_ENV];
+  } else {
+    const fromEnv = envText(opts.env, 'TOOLHIVE_SECRETS_PASSWORD');
+    if (fromEnv) return fromEnv;
   }
   throw new ThvError('secrets_unavailable', 'no password for the encrypted secrets store', {
     hint: `Run \`thv secret setup\` in a terminal, or set ${PASSWORD_ENV} when running it without one.`,

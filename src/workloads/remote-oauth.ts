@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { ThvError } from '../core/errors.js';
 import { parseGoDuration } from '../core/duration.js';
+import { envFlag } from '../core/env.js';
 import type { SecretsProvider } from '../secrets/provider.js';
 import type { RemoteCredentialsDeps } from './remote-credentials.js';
 import { RunConfigStore } from './run-config-store.js';
@@ -47,7 +48,7 @@ export async function createWorkloadOAuthCredentials(config: RunConfig, deps: Re
       await recordStateRef(config.name, key, deps).catch((err: Error) => log.warn({ err: err.message }, 'could not record the OAuth session in the run config'));
     }
   };
-  const interactive = !auth.skip_browser && !isFlagSet(env.TOOLHIVE_NON_INTERACTIVE);
+  const interactive = !auth.skip_browser && !envFlag(env, 'TOOLHIVE_NON_INTERACTIVE');
   return createOAuthCredentials({
     workload: config.name,
     serverUrl: config.remote_url!,
@@ -120,8 +121,4 @@ export async function recordStateRef(name: string, key: string, deps: Pick<Remot
   await new RunConfigStore(deps.paths).update(name, (latest) =>
     latest.remote_auth ? { ...latest, remote_auth: { ...latest.remote_auth, [OAUTH_STATE_REF]: key } } : latest,
   );
-}
-
-function isFlagSet(value: string | undefined): boolean {
-  return value !== undefined && value !== '' && value !== '0' && value !== 'false';
 }

@@ -4,6 +4,7 @@ import { ThvError, badRequest, isThvError } from '../core/errors.js';
 import type { CatalogServer, ImageMetadata, PackageRef } from '../registry/types.js';
 import { isRemoteServer } from '../registry/types.js';
 import type { RunConfig } from './types.js';
+import { envText } from '../core/env.js';
 
 /** What `thv run` was asked to run, before names, ports and env are applied. */
 export interface ResolvedSource {
@@ -198,8 +199,8 @@ export function requireOnPath(program: string, env: NodeJS.ProcessEnv): string {
 
 export function findOnPath(program: string, env: NodeJS.ProcessEnv): string | undefined {
   if (isAbsolute(program)) return isExecutable(program) ? program : undefined;
-  const exts = process.platform === 'win32' ? (env.PATHEXT ?? '.EXE;.CMD;.BAT').split(';') : [''];
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
+  const exts = process.platform === 'win32' ? (envText(env, 'PATHEXT') ?? '.EXE;.CMD;.BAT').split(';') : [''];
+  for (const dir of (envText(env, 'PATH') ?? '').split(delimiter)) {
     if (!dir) continue;
     for (const ext of exts) {
       const candidate = join(dir, program + ext);

@@ -1,17 +1,14 @@
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import { durationFromEnv, parseGoDuration } from '../core/duration.js';
+import { envDuration, type Env } from '../core/env.js';
 
-export const STARTUP_GRACE_ENV = 'TOOLHIVE_STARTUP_GRACE';
 export const DEFAULT_STARTUP_GRACE_MS = 2_000;
 
 /**
  * How long a stdio server must stay up on its first start before the workload is ready; 0 disables
  * the wait. An invalid value is passed to `onInvalid` and the default is used.
  */
-export function startupGraceMs(env: NodeJS.ProcessEnv, onInvalid?: (name: string, value: string) => void): number {
-  const raw = env[STARTUP_GRACE_ENV];
-  if (raw !== undefined && parseGoDuration(raw) === 0) return 0;
-  return durationFromEnv(env, STARTUP_GRACE_ENV, DEFAULT_STARTUP_GRACE_MS, onInvalid);
+export function startupGraceMs(env: Env, onInvalid?: (name: string, value: string) => void): number {
+  return envDuration(env, 'TOOLHIVE_STARTUP_GRACE', DEFAULT_STARTUP_GRACE_MS, { zeroAllowed: true, ...(onInvalid ? { onInvalid } : {}) });
 }
 
 /** How much of the end of the server's output is read for the reason it failed. */
