@@ -4,7 +4,7 @@ import type { Paths } from '../core/paths.js';
 import type { RegistryService } from '../registry/service.js';
 
 /**
- * What the routes may touch. The services are the CLI's own (SPEC §7: no logic in handlers); the
+ * What the routes may touch. The services are the CLI's own (no logic in handlers: docs/architecture.md#how-a-request-flows); the
  * registry service is one long-lived, non-interactive instance so its in-memory cache is shared by
  * every request.
  */

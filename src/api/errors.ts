@@ -2,7 +2,7 @@ import type { ErrorCode } from '../core/errors.js';
 import { ThvError } from '../core/errors.js';
 
 /**
- * The API's one error → HTTP table (SPEC §7, §8). Handlers throw ThvError; this module alone decides
+ * The API's one error → HTTP table (docs/api.md#errors, docs/architecture.md#errors). Handlers throw ThvError; this module alone decides
  * the status and the `{code, message}` body. Codes beyond ErrorCode belong to the HTTP layer itself
  * (host check, body limit) and never come from a service.
  */
@@ -39,7 +39,7 @@ const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
 
 /**
  * CLI hints name CLI commands; an API client needs the route instead. The server itself lacks the
- * registry credential, so the client is told how to give it one (SPEC §7).
+ * registry credential, so the client is told how to give it one (docs/api.md#headless-login).
  */
 const API_HINT_BY_CODE: Partial<Record<ErrorCode, string>> = {
   registry_auth_required: `POST ${LOGIN_ROUTE} to authenticate the API server with the registry.`,

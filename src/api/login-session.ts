@@ -17,7 +17,7 @@ export type LoginState =
   | { status: 'failed'; reason: string; finishedAt: number };
 
 /**
- * The API's one login at a time (SPEC §7): `begin` answers as soon as the authorization URL is
+ * The API's one login at a time (docs/api.md#headless-login): `begin` answers as soon as the authorization URL is
  * known and the rest happens in the background. A second `begin` while one is pending returns the
  * same URL instead of starting another flow on the same callback port.
  */

@@ -6,7 +6,7 @@
  */
 export const errorSchema = {
   type: 'object',
-  description: 'Every error: a stable code (SPEC §8) and a message that says what to do next.',
+  description: 'Every error: a stable code (docs/api.md#errors) and a message that says what to do next.',
   properties: {
     code: { type: 'string' },
     message: { type: 'string' },
@@ -46,7 +46,7 @@ export const registryInfoSchema = {
   required: ['name', 'type', 'source', 'auth_status', 'auth_type'],
 } as const;
 
-/** Added to a response that was answered from the cache after a transient failure (SPEC §3.3). */
+/** Added to a response that was answered from the cache after a transient failure (docs/registry.md#caching-what-a-failing-registry-looks-like). */
 export const staleProperties = {
   stale: { type: 'boolean', description: 'true when the registry failed transiently and cached data was served' },
   fetched_at: { type: 'string', format: 'date-time', description: 'when the served data was fetched (only when stale)' },

@@ -208,7 +208,7 @@ export async function defaultDeps(env: NodeJS.ProcessEnv, overrides: Partial<Api
     new (await import('../registry/service.js')).RegistryService({
       paths,
       env,
-      // SPEC §4: the API never starts a browser flow or binds a callback port on its own.
+      // docs/api.md#safety: the API never starts a browser flow or binds a callback port on its own.
       interactive: false,
       ...(overrides.fetch ? { fetch: overrides.fetch } : {}),
       ...(overrides.clock ? { clock: overrides.clock } : {}),

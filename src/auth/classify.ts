@@ -2,7 +2,7 @@ import { readBodyWithin } from '../core/http.js';
 
 /**
  * Sorts every token-refresh failure into `transient` (try again later) or `permanent` (a person must
- * sign in again), by the table of SPEC §5.2. Inputs are what the HTTP stack really produces: a fetch
+ * sign in again), by the table in docs/remote-auth.md#classification-srcauthclassifyts. Inputs are what the HTTP stack really produces: a fetch
  * Response, or the error fetch threw (undici wraps the system error in `cause`).
  */
 export type FailureKind = 'transient' | 'permanent';

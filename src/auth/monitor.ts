@@ -12,7 +12,7 @@ export interface TokenSet {
   expiresAt?: number;
 }
 
-/** SPEC §5.2 timings, all in ms. */
+/** The monitor's timings, all in ms (docs/remote-auth.md#the-monitor-srcauthmonitorts). */
 export interface MonitorTimings {
   initialRetryIntervalMs: number;
   maxRetryIntervalMs: number;
@@ -73,7 +73,7 @@ const NO_REFRESH_TOKEN: RefreshFailure = { kind: 'permanent', reason: 'the acces
 type Phase = { name: 'idle' } | { name: 'short'; since: number; tries: number } | { name: 'retrying'; since: number };
 
 /**
- * Keeps one upstream access token fresh (SPEC §5.2): refreshes before expiry, shares one refresh
+ * Keeps one upstream access token fresh (docs/remote-auth.md): refreshes before expiry, shares one refresh
  * among all callers, retries transient failures briefly and then on a long cadence (`auth_retrying`)
  * up to a ceiling, and stops at the first permanent failure (`unauthenticated`).
  */

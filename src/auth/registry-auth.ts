@@ -114,7 +114,7 @@ export function createRegistryAuthorizer(deps: RegistryAuthDeps): RegistryAuthor
   });
   let generation = sessionGenerations.get(session.key) ?? 0;
   return {
-    // The error's message is fixed by SPEC §3.3; its cause says why (the CLI prints it below).
+    // The error's message is fixed (docs/registry.md#caching-what-a-failing-registry-looks-like); its cause says why (the CLI prints it below).
     async authorizationHeader() {
       const current = sessionGenerations.get(session.key) ?? 0;
       if (current !== generation) {

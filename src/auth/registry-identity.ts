@@ -22,7 +22,7 @@ export function normaliseRegistryUrl(raw: string): string {
   }
 }
 
-/** SPEC §4: `REGISTRY_OAUTH_` + the first 8 hex of sha256(url + "\0" + issuer). */
+/** docs/auth.md#where-tokens-are-kept: `REGISTRY_OAUTH_` + the first 8 hex of sha256(url + "\0" + issuer). */
 export function registryTokenKey(identity: string, issuer: string): string {
   return `REGISTRY_OAUTH_${sha256Hex(`${identity}\0${issuer}`).slice(0, 8)}`;
 }

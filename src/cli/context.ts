@@ -32,7 +32,7 @@ export function processContext(): CliContext {
   };
 }
 
-/** SPEC §4: a command may start a browser flow only when a person is at a terminal. */
+/** docs/auth.md#non-interactive-use-ci-scripts-the-rest-api: a command may start a browser flow only when a person is at a terminal. */
 export function isInteractive(ctx: CliContext): boolean {
   if (envFlag(ctx.env, 'TOOLHIVE_NON_INTERACTIVE')) return false;
   return ctx.stdinIsTTY && ctx.stderrIsTTY;

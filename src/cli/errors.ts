@@ -2,7 +2,7 @@ import type { ErrorCode } from '../core/errors.js';
 import { ThvError } from '../core/errors.js';
 import { envText } from '../core/env.js';
 
-/** SPEC §8 exit codes, mapped once from the error codes. */
+/** Exit codes (docs/architecture.md#errors), mapped once from the error codes. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, auth: 3, notFound: 4, unavailable: 5 } as const;
 
 const EXIT_BY_CODE: Record<ErrorCode, number> = {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** config.yaml (SPEC §2). Unknown keys are kept, so a file shared with ToolHive loses nothing. */
+/** config.yaml (docs/architecture.md#files-on-disk). Unknown keys are kept, so a file shared with ToolHive loses nothing. */
 export const oauthConfigSchema = z
   .object({
     issuer: z.string().optional(),

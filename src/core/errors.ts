@@ -1,5 +1,5 @@
 /**
- * One error hierarchy for every user-reachable failure (SPEC §8). The CLI maps `code` to an exit
+ * One error hierarchy for every user-reachable failure (docs/architecture.md#errors). The CLI maps `code` to an exit
  * code in cli/errors.ts and the API maps it to an HTTP status in api/errors.ts; nothing else
  * switches on error types.
  */
@@ -48,7 +48,7 @@ export const LOGIN_HINT = 'Run `thv registry login` to authenticate.';
 
 /**
  * The registry needs credentials we do not have (401/403, failed or abandoned login, rejected
- * refresh token, unreadable secrets). Callers must never answer it with cached data (SPEC §3.3).
+ * refresh token, unreadable secrets). Callers must never answer it with cached data (docs/registry.md#caching-what-a-failing-registry-looks-like).
  */
 export class RegistryAuthRequiredError extends ThvError {
   constructor(message = 'registry authentication required', options: ThvErrorOptions = {}) {

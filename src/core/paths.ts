@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { envText } from './env.js';
 
-/** Every file location of SPEC §2, derived from the XDG variables of one environment. */
+/** Every file location (docs/architecture.md#files-on-disk), derived from the XDG variables of one environment. */
 export interface Paths {
   configFile: string;
   configDir: string;

@@ -4,7 +4,7 @@ import type { ServerJson } from './types.js';
 
 /** What a success body may weigh: a page of 100 servers is far below this. */
 export const MAX_SUCCESS_BODY_BYTES = 16 * 1024 * 1024;
-/** Error bodies are read only this far (SPEC §3.2). */
+/** Error bodies are read only this far (docs/registry.md, limits). */
 export const MAX_ERROR_BODY_BYTES = 4 * 1024;
 export const DEFAULT_MAX_SERVERS = 10_000;
 const PAGE_SIZE = 100;

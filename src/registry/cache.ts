@@ -44,7 +44,7 @@ interface DiskHeader {
 
 /**
  * Wraps a remote provider with an in-memory copy (fresh 1 h) and a disk copy (kept 7 days), under
- * the rules of SPEC §3.3: an authentication failure is never answered with cached data; a
+ * the rules of docs/registry.md#caching-what-a-failing-registry-looks-like: an authentication failure is never answered with cached data; a
  * transient failure may be, and the result then carries a `stale` marker the caller must show.
  */
 export class CachingProvider {
@@ -73,7 +73,7 @@ export class CachingProvider {
     } catch (err) {
       if (isAuthFailure(err)) {
         // Data the registry now refuses to give us must not come back as "fresh" on the next
-        // command either: both copies go, and the next read asks the registry (SPEC §3.3).
+        // command either: both copies go, and the next read asks the registry (docs/registry.md#caching-what-a-failing-registry-looks-like).
         await this.clear();
         throw asAuthRequired(err);
       }

@@ -22,7 +22,7 @@ export function isPrivateAddress(ip: string): boolean {
 
 /**
  * Plain http and private or loopback addresses are refused unless the user allowed them: a
- * registry URL must not become a way to reach the local network (SPEC §3.2).
+ * registry URL must not become a way to reach the local network (docs/registry.md#where-the-catalog-comes-from).
  */
 export async function assertPublicRegistryUrl(raw: string, allowPrivateIp: boolean): Promise<void> {
   if (allowPrivateIp) return;

@@ -1,6 +1,6 @@
 /**
  * The legacy ToolHive registry format (`servers` / `remote_servers` maps keyed by short name) and
- * its conversion to the upstream wrapper that every provider reads (SPEC §3).
+ * its conversion to the upstream wrapper that every provider reads (docs/registry.md#where-the-catalog-comes-from).
  */
 import { readFile, stat } from 'node:fs/promises';
 import { ThvError } from '../core/errors.js';

@@ -62,7 +62,7 @@ interface ActiveSource {
 
 /**
  * The one registry service behind `thv registry …`, `thv search`, `thv run <name>` and the REST
- * API. It picks the provider from config by SPEC §3 priority and keeps it (with its in-memory
+ * API. It picks the provider from config by the priority of docs/registry.md#where-the-catalog-comes-from and keeps it (with its in-memory
  * cache) for as long as the configuration stays the same.
  */
 export class RegistryService {

@@ -90,7 +90,7 @@ export function allServers(catalog: Catalog): CatalogServer[] {
   return [...catalog.servers, ...catalog.remote_servers];
 }
 
-/** Set when a cached copy was served because the registry failed transiently (SPEC §3.3). */
+/** Set when a cached copy was served because the registry failed transiently (docs/registry.md#caching-what-a-failing-registry-looks-like). */
 export interface StaleMarker {
   /** What went wrong upstream, safe to show. */
   error: string;

@@ -1,5 +1,5 @@
 /**
- * Where secrets live (SPEC §6). Every provider passes the same contract suite
+ * Where secrets live (docs/secrets.md). Every provider passes the same contract suite
  * (test/secrets/provider-contract.ts).
  */
 export interface SecretsCapabilities {

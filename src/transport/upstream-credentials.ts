@@ -1,5 +1,5 @@
 /**
- * What the remote proxy asks for credentials (SPEC §5, §5.2). The remote-auth code (src/auth/remote)
+ * What the remote proxy asks for credentials (docs/remote-auth.md#the-proxy). The remote-auth code (src/auth/remote)
  * implements it; the proxy only calls it.
  */
 export interface UpstreamCredentials {

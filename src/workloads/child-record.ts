@@ -7,7 +7,7 @@ import { groupAlive, hasProcFs, processGroupOf, processStartTime } from '../core
 /**
  * What a supervisor records about its MCP server process, so that reconciliation can stop the
  * server's process group when the supervisor died without cleaning up (kill -9). Kept out of the
- * status file, whose JSON shape SPEC §5 fixes.
+ * status file, whose JSON shape is fixed (docs/workloads.md#files).
  */
 export interface ChildRecord {
   supervisor_pid: number;

@@ -21,7 +21,7 @@ export interface Group {
   problem?: string;
 }
 
-/** Groups (SPEC §2): one JSON file each. `default` exists implicitly and cannot be removed. */
+/** Groups (docs/workloads.md#files): one JSON file each. `default` exists implicitly and cannot be removed. */
 export class GroupStore {
   constructor(
     private readonly paths: Paths,

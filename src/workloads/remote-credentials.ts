@@ -21,7 +21,7 @@ export interface RemoteCredentialsDeps {
 }
 
 /**
- * The upstream credentials of a remote workload (SPEC §5.2): a static bearer token (from the secrets
+ * The upstream credentials of a remote workload (docs/remote-auth.md): a static bearer token (from the secrets
  * store or a file), or remote OAuth, whose login and token monitor run after the supervisor calls
  * `start()`.
  */

@@ -6,7 +6,7 @@ import { ThvError, notFound } from '../core/errors.js';
 import { checkName } from '../core/names.js';
 import { parseRunConfig, type RunConfig } from './types.js';
 
-/** Run configs (SPEC §2): everything needed to start a workload again, and no secret values. */
+/** Run configs (docs/workloads.md#files): everything needed to start a workload again, and no secret values. */
 export class RunConfigStore {
   constructor(private readonly paths: Paths) {}
 

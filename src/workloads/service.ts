@@ -12,12 +12,12 @@ export interface WorkloadServiceOptions {
   interactive: boolean;
   /** The API passes its long-lived registry service; the CLI gets a fresh one on first use. */
   registry?: RegistryService;
-  /** Told when a registry lookup was answered from a stale cache (SPEC §3.3: never silently). */
+  /** Told when a registry lookup was answered from a stale cache (never silently: docs/registry.md#caching-what-a-failing-registry-looks-like). */
   onStale?: (stale: StaleMarker) => void;
   clock?: Clock;
   /**
    * false: the workloads' supervisors never open a browser for a remote OAuth login; the workload
-   * reports `unauthenticated` with the URL instead (the REST API, SPEC §7). Default true.
+   * reports `unauthenticated` with the URL instead (the REST API: docs/api.md#safety). Default true.
    */
   openBrowser?: boolean;
   /** Told after starts and stops; built above this layer (client config files, docs/clients.md). */

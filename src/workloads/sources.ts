@@ -38,14 +38,14 @@ export interface ResolvedSource {
 
 export interface SourceDeps {
   env: NodeJS.ProcessEnv;
-  /** Looks a server up in the configured registry (SPEC §3); auth errors must propagate unchanged. */
+  /** Looks a server up in the configured registry (docs/registry.md); auth errors must propagate unchanged. */
   getServer: (name: string) => Promise<CatalogServer>;
   /** Where a relative command path (`./server`) is looked up; the process's own by default. */
   cwd?: string;
 }
 
 /**
- * Resolves `thv run <target> [-- args]` or `thv run -- <command…>` (SPEC §5).
+ * Resolves `thv run <target> [-- args]` or `thv run -- <command…>` (docs/workloads.md#commands).
  * `extraArgs` are appended to a package's command line.
  */
 export async function resolveSource(target: string | undefined, commandLine: string[], deps: SourceDeps, transportFlag?: RunConfig['transport']): Promise<ResolvedSource> {

@@ -7,7 +7,7 @@ import { systemClock } from '../core/clock.js';
 import { checkName } from '../core/names.js';
 import { WORKLOAD_STATUSES, type StatusFile, type WorkloadStatus } from './types.js';
 
-/** Status files (SPEC §2, §5): one per workload, written atomically 0600 under a lock. */
+/** Status files (docs/workloads.md#files): one per workload, written atomically 0600 under a lock. */
 export class StatusStore {
   constructor(
     private readonly paths: Paths,

@@ -7,7 +7,7 @@ import { makeTempHome } from '../fixtures/cli.js';
 import { startTestApi } from './helpers.js';
 
 describe('the error → HTTP table', () => {
-  it('gives SPEC §7 statuses to the codes it names', () => {
+  it('gives the statuses of docs/api.md to the codes it names', () => {
     expect(httpStatusFor('registry_auth_required')).toBe(503);
     expect(httpStatusFor('registry_unavailable')).toBe(503);
     expect(httpStatusFor('registry_legacy_format')).toBe(502);

@@ -142,7 +142,7 @@ describe('the OpenAPI document', () => {
     }
   });
 
-  it('documents the SPEC §7 routes by name', async () => {
+  it('documents the routes of docs/api.md by name', async () => {
     const doc = (await api.send('/api/openapi.json')).json as { paths: Record<string, Record<string, unknown>> };
     const expected = [
       'get /health',

@@ -86,7 +86,7 @@ function failureOf(outcome: TokenOutcome) {
   return outcome.failure;
 }
 
-describe('refresh failure classification (SPEC §5.2 table)', () => {
+describe('refresh failure classification (the table in docs/remote-auth.md)', () => {
   it('a well-formed token response is a success carrying the rotated refresh token', async () => {
     const outcome = await outcomeOf('ok');
     expect(outcome).toEqual({

@@ -99,7 +99,7 @@ async function nextStep(h: Harness, statusesBefore: number): Promise<void> {
   throw new Error('the monitor neither slept nor changed status');
 }
 
-describe('token monitor (SPEC §5.2)', () => {
+describe('token monitor (docs/remote-auth.md)', () => {
   it('concurrent callers share one refresh and the rotated refresh token is saved', async () => {
     const h = harness();
     const tokens = await Promise.all(Array.from({ length: 8 }, () => h.monitor.accessToken()));

@@ -41,7 +41,7 @@ let as: TokenFaultProxy;
 let mcp: TokenCheckingMcp;
 const acceptedTokens = new Set<string>();
 
-/** Short timings through the env overrides (SPEC §5.2), so the real supervisor walks every state quickly. */
+/** Short timings through the env overrides (docs/remote-auth.md), so the real supervisor walks every state quickly. */
 const FAST = {
   TOOLHIVE_TOKEN_REFRESH_INITIAL_RETRY_INTERVAL: '50ms',
   TOOLHIVE_TOKEN_REFRESH_MAX_RETRY_INTERVAL: '100ms',

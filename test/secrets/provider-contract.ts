@@ -22,7 +22,7 @@ async function expectThvError(promise: Promise<unknown>, code: string, message: 
   expect((err as Error).message).toMatch(message);
 }
 
-/** The behaviour every SecretsProvider promises (SPEC §6), written once. */
+/** The behaviour every SecretsProvider promises (docs/secrets.md), written once. */
 export function describeSecretsProviderContract(name: string, create: SeededProviderFactory): void {
   describe(`SecretsProvider contract: ${name}`, () => {
     it('returns each seeded value exactly, including newlines and non-ASCII text', async () => {

@@ -58,7 +58,7 @@ export interface WorkloadRouteDeps extends ApiDeps {
 }
 
 export function workloadManagerFor(deps: WorkloadRouteDeps): WorkloadManager {
-  // The API never opens a browser (SPEC §7): a remote OAuth login shows up as `unauthenticated` with its URL.
+  // The API never opens a browser (docs/api.md#safety): a remote OAuth login shows up as `unauthenticated` with its URL.
   if (deps.workloads) return deps.workloads;
   const workloads: WorkloadManager = createWorkloadManager({
     paths: deps.paths,

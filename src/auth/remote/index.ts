@@ -60,7 +60,7 @@ export interface OAuthCredentials extends UpstreamCredentials {
 const LOGIN_RETRY_AFTER_SECONDS = 5;
 
 /**
- * OAuth credentials for one remote MCP server (SPEC §5.2). Nothing happens until `start()`: then
+ * OAuth credentials for one remote MCP server (docs/remote-auth.md). Nothing happens until `start()`: then
  * the stored session is reused when it still works, otherwise the authorization server is
  * discovered, a client registered when none was given and the PKCE browser login begun, all in the
  * background, so the proxy is already listening while the user logs in. The token monitor keeps the

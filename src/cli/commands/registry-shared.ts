@@ -31,7 +31,7 @@ export async function cliRegistryService(ctx: CliContext): Promise<{ registry: R
   return { registry, done };
 }
 
-/** SPEC §3.3: stale data is never shown silently. */
+/** docs/registry.md#caching-what-a-failing-registry-looks-like: stale data is never shown silently. */
 export function warnIfStale(ctx: CliContext, source: string, stale: StaleMarker | undefined): void {
   if (!stale) return;
   const age = formatAge(Date.now() - stale.fetchedAt);

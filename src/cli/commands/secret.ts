@@ -4,7 +4,7 @@ import { isInteractive, type CliContext } from '../context.js';
 import { failedTo } from '../errors.js';
 import { renderJson } from '../output.js';
 
-/** `thv secret …` (SPEC §6). Values are read from stdin or a hidden prompt, never from argv. */
+/** `thv secret …` (docs/secrets.md). Values are read from stdin or a hidden prompt, never from argv. */
 export function registerSecretCommands(program: Command, ctx: CliContext): void {
   const secret = program.command('secret').description('Manage secrets (encrypted file or environment)');
 
