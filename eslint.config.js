@@ -54,7 +54,7 @@ export default tseslint.config(
       'no-restricted-syntax': [
         'error',
         ...[
-          "MemberExpression[object.type='MemberExpression'][object.object.name='process'][object.property.name='env']",
+          "MemberExpression[computed=false][object.type='MemberExpression'][object.object.name='process'][object.property.name='env']",
           'MemberExpression[computed=false][property.name=/^(TOOLHIVE|THV|XDG)_/]',
           'MemberExpression[computed=true][property.value=/^(TOOLHIVE|THV|XDG)_/]',
         ].map((selector) => ({

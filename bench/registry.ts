@@ -4,7 +4,7 @@ import { compare, report, timeProcess } from './harness.js';
 
 const SERVERS = 10_000;
 
-/** SPEC §10: warm `registry list` vs process start, and a cold 10,000-server paginated fetch. */
+/** docs/architecture.md#start-up: warm `registry list` vs process start, and a cold 10,000-server paginated fetch. */
 export async function benchRegistry(runs = 15): Promise<void> {
   const home = await makeTempHome();
   const env = home.env;

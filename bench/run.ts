@@ -1,4 +1,4 @@
-// `npm run bench`: every figure is a ratio against a reference measured in the same run (SPEC §10).
+// `npm run bench`: every figure is a ratio against a reference measured in the same run (docs/architecture.md#start-up).
 import { benchRegistry } from './registry.js';
 
 const only = process.argv[2];

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Workload benchmarks (SPEC §10): `tools/call` latency (p50/p99) and requests/s for the same stdio
+// Workload benchmarks (docs/workloads.md#benchmarks): `tools/call` latency (p50/p99) and requests/s for the same stdio
 // fixture called directly, through thv's stdio bridge and through supergateway; a streamable-HTTP
 // fixture called directly and through thv's remote proxy; and the memory each running workload adds.
 // Runs the built CLI (`npm run build` first) against a throwaway XDG home. Nothing leaves 127.0.0.1.

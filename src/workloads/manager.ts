@@ -29,6 +29,7 @@ import { waitUntilRunning } from './wait-running.js';
 import { hostRuntimes, type RuntimeRegistry } from '../runtimes/index.js';
 import { chooseProfile, chooseRuntime, requireRuntime, unconfinedWarning } from './isolation.js';
 import { LIVE_STATUSES, toWorkloadInfo, workloadUrl, type RunConfig, type StatusFile, type WorkloadInfo, type WorkloadObserver } from './types.js';
+import { envText } from '../core/env.js';
 
 export type { RemoteAuthInput, RunRequest, SecretRef } from './run-request.js';
 
@@ -247,7 +248,7 @@ export class WorkloadManager {
       const supervisorEnv = this.deps.supervisorEnv ?? this.deps.env;
       // A remote OAuth workload stores refreshed tokens, so its supervisor needs the store's
       // password: on stdin, never in its environment (docs/isolation.md, "Secrets").
-      const password = supervisorEnv.TOOLHIVE_SECRETS_PASSWORD;
+      const password = envText(supervisorEnv, 'TOOLHIVE_SECRETS_PASSWORD');
       if (config.remote_auth?.enabled && password) secrets.supervisorEnv = { TOOLHIVE_SECRETS_PASSWORD: password };
       const started = await launchSupervisor({
         name,

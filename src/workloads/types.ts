@@ -2,7 +2,7 @@ import type { PermissionProfile } from '../isolation/profile.js';
 import { isolationSummary } from './isolation.js';
 import { RUNTIME_KINDS, type RuntimeKind } from '../runtimes/types.js';
 
-/** SPEC §5 statuses. */
+/** Workload statuses (docs/workloads.md#commands). */
 export const WORKLOAD_STATUSES = [
   'starting',
   'running',
@@ -29,7 +29,7 @@ export const LIVE_STATUSES: ReadonlySet<WorkloadStatus> = new Set([
 
 export { LOGIN_REQUIRED_CONTEXT } from '../auth/remote/login-required.js';
 
-/** The status file, exactly these fields (SPEC §5). */
+/** The status file, exactly these fields (docs/workloads.md#files). */
 export interface StatusFile {
   status: WorkloadStatus;
   status_context: string;
@@ -69,7 +69,7 @@ export interface RemoteAuthConfig {
 
 export type WorkloadTransport = 'stdio' | 'sse' | 'streamable-http';
 
-/** Everything needed to start a workload again (SPEC §2), and no secret values. */
+/** Everything needed to start a workload again (docs/workloads.md#files), and no secret values. */
 export interface RunConfig {
   schema_version: 1;
   name: string;
@@ -221,7 +221,7 @@ export interface WorkloadObserver {
   stopped?(workload: Pick<WorkloadInfo, 'name' | 'group'>): Promise<void>;
 }
 
-/** The URL a client connects to (SPEC §5). */
+/** The URL a client connects to (docs/workloads.md#commands). */
 export function workloadUrl(config: RunConfig, port = config.port ?? 0): string {
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const base = `http://${host}:${port}`;
