@@ -1,4 +1,5 @@
 import { posix, win32 } from 'node:path';
+import { envText } from '../core/env.js';
 
 /**
  * The AI clients thv can register servers with: where each keeps its MCP servers and the entry it
@@ -57,16 +58,19 @@ function isAbsoluteFor(env: ClientEnvironment, value: string | undefined): value
 
 /** %APPDATA% on Windows (falls back to the default location under the home folder). */
 function appData(env: ClientEnvironment): string {
-  return isAbsoluteFor(env, env.env.APPDATA) ? env.env.APPDATA : pathOf(env).join(env.home, 'AppData', 'Roaming');
+  const value = envText(env.env, 'APPDATA');
+  return isAbsoluteFor(env, value) ? value : pathOf(env).join(env.home, 'AppData', 'Roaming');
 }
 
 function localAppData(env: ClientEnvironment): string {
-  return isAbsoluteFor(env, env.env.LOCALAPPDATA) ? env.env.LOCALAPPDATA : pathOf(env).join(env.home, 'AppData', 'Local');
+  const value = envText(env.env, 'LOCALAPPDATA');
+  return isAbsoluteFor(env, value) ? value : pathOf(env).join(env.home, 'AppData', 'Local');
 }
 
 /** $XDG_CONFIG_HOME when the client honours it (only absolute values count, as in the XDG spec), else ~/.config. */
 function xdgConfig(env: ClientEnvironment): string {
-  return isAbsoluteFor(env, env.env.XDG_CONFIG_HOME) ? env.env.XDG_CONFIG_HOME : pathOf(env).join(env.home, '.config');
+  const value = envText(env.env, 'XDG_CONFIG_HOME');
+  return isAbsoluteFor(env, value) ? value : pathOf(env).join(env.home, '.config');
 }
 
 /** The folder VS Code and its forks keep per-user data in ("Code", "Code - Insiders", …). */

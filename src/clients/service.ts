@@ -10,6 +10,7 @@ import { DEFAULT_GROUP } from '../workloads/groups.js';
 import type { WorkloadInfo, WorkloadObserver } from '../workloads/types.js';
 import { CLIENTS, CLIENT_IDS, findClient, type ClientDefinition, type ClientEnvironment, type ClientPlatform, type ClientWorkload } from './catalog.js';
 import { ClientConfigFiles, type EntryOutcome } from './config-file.js';
+import { envText } from '../core/env.js';
 
 /** `GET /discovery/clients` and `thv client status`, in ToolHive's field names. */
 export interface ClientStatus {
@@ -55,7 +56,7 @@ export interface ClientServiceDeps {
 
 export function machineEnvironment(env: NodeJS.ProcessEnv): ClientEnvironment {
   const platform: ClientPlatform = process.platform === 'win32' || process.platform === 'darwin' ? process.platform : 'linux';
-  const home = (platform === 'win32' ? env.USERPROFILE : env.HOME) || env.HOME || homedir();
+  const home = (platform === 'win32' ? envText(env, 'USERPROFILE') : envText(env, 'HOME')) ?? envText(env, 'HOME') ?? homedir();
   return { platform, home, env: { ...env } };
 }
 
