@@ -43,6 +43,7 @@ export const ENV_VARS = [
   { name: 'TOOLHIVE_TOKEN_AUTH_RETRYING_TICK_INTERVAL', default: '10m', meaning: 'how often an `auth_retrying` workload tries again' },
   { name: 'TOOLHIVE_TOKEN_AUTH_RETRYING_MAX_ELAPSED', default: '24h', meaning: 'how long an `auth_retrying` workload keeps trying before it is `unauthenticated`' },
   { name: 'TOOLHIVE_STARTUP_GRACE', default: '2s', meaning: 'how long a stdio server must stay up on its first start before `thv run` reports it ready; `0` disables the wait' },
+  { name: 'TOOLHIVE_BWRAP', default: '`bwrap` on `PATH`', meaning: 'the bubblewrap program the sandbox runtime uses' },
   { name: 'BROWSER', default: 'the platform opener (`xdg-open`, `open`)', meaning: 'the command that opens login URLs' },
   { name: 'HOME', default: "the account's home", meaning: 'base of the XDG defaults below' },
   { name: 'XDG_CONFIG_HOME', default: '`~/.config`', meaning: 'config: `$XDG_CONFIG_HOME/toolhive/config.yaml` (an absolute path, else the default); also where Linux AI clients keep theirs' },

@@ -12,6 +12,7 @@ import { profileMounts, summariseProfile, type Mount } from '../isolation/profil
 import { INIT_SCRIPT, PRELOAD_SCRIPT, SANDBOX_PROXY_PORT, SANDBOX_RUN_DIR, SANDBOX_UNDICI_DIR } from '../isolation/sandbox-scripts.js';
 import { installPackage, packageLaunch, type InstalledPackage } from './packages.js';
 import type { LaunchSpec, Runtime, ServerInstance } from './types.js';
+import { envText } from '../core/env.js';
 
 export interface SandboxOptions {
   /** Folders that must never exist inside: thv's config, state, data and cache folders (the secrets store lives there). */
@@ -56,8 +57,9 @@ export class SandboxRuntime implements Runtime {
   private bwrap(): string | undefined {
     if (this.options.bwrap) return this.options.bwrap;
     // TOOLHIVE_BWRAP names a bwrap outside PATH (docs/isolation.md).
-    if (this.options.hostEnv.TOOLHIVE_BWRAP) return this.options.hostEnv.TOOLHIVE_BWRAP;
-    for (const dir of (this.options.hostEnv.PATH ?? '/usr/bin:/bin').split(':')) {
+    const named = envText(this.options.hostEnv, 'TOOLHIVE_BWRAP');
+    if (named) return named;
+    for (const dir of (envText(this.options.hostEnv, 'PATH') ?? '/usr/bin:/bin').split(':')) {
       if (dir && existsSync(join(dir, 'bwrap'))) return join(dir, 'bwrap');
     }
     return undefined;
@@ -362,7 +364,7 @@ function undiciDir(): string | undefined {
 
 /** The sandbox runtime of one thv process, with thv's folders protected (docs/isolation.md). */
 export function createSandboxRuntime(ctx: { paths: Paths; env: NodeJS.ProcessEnv; log: EgressLogger; isThvEndpoint?: (address: string, port: number) => boolean }): SandboxRuntime {
-  const home = ctx.env.HOME || homedir();
+  const home = envText(ctx.env, 'HOME') ?? homedir();
   return new SandboxRuntime({
     protectedDirs: [ctx.paths.configDir, ctx.paths.stateDir, ctx.paths.dataDir, dirname(ctx.paths.cacheDir)],
     packagesDir: join(ctx.paths.dataDir, 'packages'),
