@@ -2,6 +2,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ThvError, isThvError } from '../../core/errors.js';
 import { EngineClient, type EngineVersion } from './engine.js';
+import { envText } from '../../core/env.js';
 
 /**
  * Finding a Docker-compatible engine the way ToolHive does (docs/runtimes.md, "Engines"): an explicit
@@ -29,7 +30,7 @@ export interface FoundEngine extends SocketCandidate {
   client: EngineClient;
 }
 
-const EXPLICIT: Array<[string, EngineKind]> = [
+const EXPLICIT: Array<['TOOLHIVE_PODMAN_SOCKET' | 'TOOLHIVE_DOCKER_SOCKET' | 'TOOLHIVE_COLIMA_SOCKET', EngineKind]> = [
   ['TOOLHIVE_PODMAN_SOCKET', 'podman'],
   ['TOOLHIVE_DOCKER_SOCKET', 'docker'],
   ['TOOLHIVE_COLIMA_SOCKET', 'colima'],
@@ -38,18 +39,20 @@ const EXPLICIT: Array<[string, EngineKind]> = [
 /** Every socket to try, in order; an explicit TOOLHIVE_*_SOCKET is the only one. */
 export async function socketCandidates(env: NodeJS.ProcessEnv): Promise<{ candidates: SocketCandidate[]; explicit: boolean }> {
   for (const [name, kind] of EXPLICIT) {
-    const value = env[name];
+    const value = envText(env, name);
     if (value) return { candidates: [{ path: value, kind, source: name }], explicit: true };
   }
   const list: SocketCandidate[] = [];
-  const dockerHost = env.DOCKER_HOST;
+  const dockerHost = envText(env, 'DOCKER_HOST');
   if (dockerHost?.startsWith('unix://')) list.push({ path: dockerHost.slice('unix://'.length), kind: /podman/.test(dockerHost) ? 'podman' : 'docker', source: 'DOCKER_HOST' });
-  const home = env.HOME;
+  const home = envText(env, 'HOME');
   list.push({ path: '/var/run/podman/podman.sock', kind: 'podman', source: 'Podman (rootful)' });
-  if (env.XDG_RUNTIME_DIR) list.push({ path: join(env.XDG_RUNTIME_DIR, 'podman/podman.sock'), kind: 'podman', source: 'Podman (rootless)' });
+  const runtimeDir = envText(env, 'XDG_RUNTIME_DIR');
+  if (runtimeDir) list.push({ path: join(runtimeDir, 'podman/podman.sock'), kind: 'podman', source: 'Podman (rootless)' });
   if (home) list.push({ path: join(home, '.local/share/containers/podman/machine/podman.sock'), kind: 'podman', source: 'Podman machine' });
-  if (env.TMPDIR) {
-    const dir = join(env.TMPDIR, 'podman');
+  const tmpDir = envText(env, 'TMPDIR');
+  if (tmpDir) {
+    const dir = join(tmpDir, 'podman');
     const names = await readdir(dir).catch(() => [] as string[]);
     for (const name of names.filter((n) => n.endsWith('-api.sock')).sort()) list.push({ path: join(dir, name), kind: 'podman', source: 'Podman machine' });
   }

@@ -1,4 +1,5 @@
 import { parseMemory, type ContainerLimits } from './host-config.js';
+import { envText } from '../../core/env.js';
 
 /**
  * Resource limits of every container (docs/runtimes.md): TOOLHIVE_CONTAINER_MEMORY (`512m`, `1g`),
@@ -6,11 +7,13 @@ import { parseMemory, type ContainerLimits } from './host-config.js';
  */
 export function containerLimits(env: NodeJS.ProcessEnv): ContainerLimits {
   const limits: ContainerLimits = {};
-  const memory = parseMemory(env.TOOLHIVE_CONTAINER_MEMORY);
+  const memory = parseMemory(envText(env, 'TOOLHIVE_CONTAINER_MEMORY'));
   if (memory) limits.memoryBytes = memory;
-  const cpus = Number(env.TOOLHIVE_CONTAINER_CPUS);
-  if (env.TOOLHIVE_CONTAINER_CPUS && Number.isFinite(cpus) && cpus > 0) limits.cpus = cpus;
-  const pids = Number(env.TOOLHIVE_CONTAINER_PIDS);
-  if (env.TOOLHIVE_CONTAINER_PIDS && Number.isInteger(pids) && pids > 0) limits.pids = pids;
+  const cpusText = envText(env, 'TOOLHIVE_CONTAINER_CPUS');
+  const cpus = Number(cpusText);
+  if (cpusText && Number.isFinite(cpus) && cpus > 0) limits.cpus = cpus;
+  const pidsText = envText(env, 'TOOLHIVE_CONTAINER_PIDS');
+  const pids = Number(pidsText);
+  if (pidsText && Number.isInteger(pids) && pids > 0) limits.pids = pids;
   return limits;
 }
