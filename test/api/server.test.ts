@@ -108,6 +108,19 @@ describe('request bodies', () => {
   });
 });
 
+describe('bodies are validated without type coercion', () => {
+  it('{"name": ["a"]} does not create the group "a"; a string for a boolean is a 400', async () => {
+    const res = await api.send('/api/v1beta/groups', { method: 'POST', body: { name: ['a'] } });
+    expect(res.status).toBe(400);
+    expect(res.json).toMatchObject({ code: 'bad_request' });
+    expect(JSON.stringify((await api.send('/api/v1beta/groups')).json)).not.toContain('"a"');
+    const flag = await api.send('/api/v1beta/registry/default', { method: 'PUT', body: { allow_private_ip: 'true' } });
+    expect(flag.status).toBe(400);
+    // Query strings are text by nature and still coerced.
+    expect((await api.send('/api/v1beta/workloads?all=true')).status).toBe(200);
+  });
+});
+
 describe('request logs', () => {
   it('log method, path and status but never headers or credential-looking query values', async () => {
     const before = api.logLines.length;
