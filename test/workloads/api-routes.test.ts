@@ -46,6 +46,31 @@ afterEach(async () => {
 });
 
 describe('the workload routes', () => {
+  it('runs a command in the sandbox by default with the permission profile given, and shows both (docs/isolation.md)', async () => {
+    const created = await app.inject({
+      method: 'POST',
+      url: '/api/v1beta/workloads',
+      payload: { name: 'api-sandboxed', command: ['node', STDIO_FIXTURE], permission_profile: { read: [home.root], network: { outbound: { allow_host: ['*.example.com'], allow_port: [443] } } } },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const got = (await app.inject({ method: 'GET', url: '/api/v1beta/workloads/api-sandboxed' })).json() as Record<string, unknown>;
+    expect(got.runtime).toBe('sandbox');
+    expect(String(got.isolation)).toMatch(/^sandbox \(bubblewrap\), profile /);
+    expect(got.permission_profile).toMatchObject({ read: [home.root], network: { outbound: { allow_host: ['.example.com'], allow_port: [443] } } });
+    const client = await connectClient((created.json() as { url: string }).url);
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'confined' } }))).toBe('confined');
+    await client.close();
+    for (const [payload, message] of [
+      [{ name: 'bad1', command: ['node', STDIO_FIXTURE], permission_profile: 'everything' }, /permission_profile/],
+      [{ name: 'bad2', command: ['node', STDIO_FIXTURE], permission_profile: { read: ['relative/path'] } }, /permission_profile: read .*not absolute/],
+      [{ name: 'bad3', command: ['node', STDIO_FIXTURE], runtime: 'sandbox', isolation: 'none' }, /contradict/],
+    ] as const) {
+      const refused = await app.inject({ method: 'POST', url: '/api/v1beta/workloads', payload });
+      expect(refused.statusCode).toBe(400);
+      expect(refused.json().message).toMatch(message);
+    }
+  });
+
   it('create, list, call, stop, restart and delete a workload like the CLI does', async () => {
     const created = await app.inject({
       method: 'POST',
