@@ -1,9 +1,11 @@
 // `npm run bench`: every figure is a ratio against a reference measured in the same run (docs/architecture.md#start-up).
+import { benchList } from './list.js';
 import { benchRegistry } from './registry.js';
 
 const only = process.argv[2];
 const suites: Record<string, () => Promise<void>> = {
   registry: () => benchRegistry(),
+  list: () => benchList(),
 };
 suites.workloads = async () => {
   const { benchWorkloads } = (await import('./workloads.mjs' as string)) as { benchWorkloads: () => Promise<void> };
