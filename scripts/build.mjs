@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { CatalogError, writeEmbeddedCatalog } from './catalog.mjs';
+import { buildDashboard } from './build-ui.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -76,3 +77,5 @@ try {
   console.error(`The catalog has problems:\n${err.message}`);
   process.exit(1);
 }
+// The web dashboard served by `thv serve` (docs/dashboard.md).
+await buildDashboard(root);

@@ -12,6 +12,8 @@ import { bearerTokenAuthenticator, installAuthGuard, newApiToken, unixSocketAuth
 import type { ApiDeps } from './deps.js';
 import { removeDiscovery, writeDiscovery } from './discovery.js';
 import { registerDocPage } from './doc-page.js';
+import { dashboardEntryAuthenticator, loadDashboardAssets, registerDashboard } from './dashboard.js';
+import { UiSessions } from './ui-session.js';
 import { ApiError, forbidden, toApiError } from './errors.js';
 import { registerOpenApi } from './openapi.js';
 import { logRequests } from './request-log.js';
@@ -33,6 +35,8 @@ export interface BuildOptions {
   authenticators: readonly Authenticator[];
   /** `--openapi`: also serve the HTML reference at `/api/doc`. */
   openapi?: boolean;
+  /** Serve the web dashboard at `/` (docs/dashboard.md); its sessions are one more owner credential. */
+  dashboard?: { sessions: UiSessions; assets?: Map<string, Buffer> };
 }
 
 /**
@@ -71,7 +75,12 @@ export async function buildApiServer(deps: ApiDeps, options: BuildOptions): Prom
     reply.header('cache-control', 'no-store');
     reply.header('x-content-type-options', 'nosniff');
   });
-  installAuthGuard(app, options.authenticators);
+  installAuthGuard(
+    app,
+    options.dashboard
+      ? [...options.authenticators, options.dashboard.sessions.authenticator(), dashboardEntryAuthenticator(options.dashboard.sessions)]
+      : options.authenticators,
+  );
   logRequests(app, logger);
   acceptEmptyJsonBodies(app);
 
@@ -86,6 +95,14 @@ export async function buildApiServer(deps: ApiDeps, options: BuildOptions): Prom
 
   await registerOpenApi(app);
   if (options.openapi) registerDocPage(app);
+  if (options.dashboard) {
+    const { sessions } = options.dashboard;
+    registerDashboard(app, sessions, options.dashboard.assets);
+    app.post('/api/v1beta/ui/login-link', { schema: { tags: ['system'], summary: 'A fresh single-use dashboard sign-in link (valid 5 minutes)' } }, async (request) => {
+      const base = `http://${request.headers.host}`;
+      return { url: `${base}/?token=${sessions.issueLoginToken()}` };
+    });
+  }
   for (const register of ROUTE_MODULES) await register(app, deps);
   await app.ready();
   return app;
@@ -147,6 +164,8 @@ export interface RunningApiServer {
   socket?: string;
   /** The bearer token TCP requests need; absent on a socket. */
   token?: string;
+  /** A single-use dashboard sign-in link (TCP only). */
+  dashboardUrl?: string;
   close(): Promise<void>;
 }
 
@@ -155,11 +174,14 @@ export async function startApiServer(options: StartOptions = {}): Promise<Runnin
   const port = options.port ?? DEFAULT_API_PORT;
   const deps = await defaultDeps(options.env ?? process.env, options.deps);
   const token = options.socket ? undefined : (options.token ?? newApiToken());
+  // Browsers reach TCP only; a unix socket serves tools.
+  const sessions = options.socket ? undefined : new UiSessions(deps.clock);
   const app = await buildApiServer(deps, {
     host,
     socket: Boolean(options.socket),
     authenticators: token ? [bearerTokenAuthenticator(token)] : [unixSocketAuthenticator()],
     ...(options.openapi ? { openapi: true } : {}),
+    ...(sessions ? { dashboard: { sessions, assets: loadDashboardAssets() } } : {}),
   });
   await app.ready();
   let url: string;
@@ -193,6 +215,7 @@ export async function startApiServer(options: StartOptions = {}): Promise<Runnin
     port: boundPort,
     ...(socketPath ? { socket: socketPath } : {}),
     ...(token ? { token } : {}),
+    ...(sessions ? { dashboardUrl: `${url}/?token=${sessions.issueLoginToken()}` } : {}),
     close: async () => {
       await app.close();
       if (socketPath) await removeSocketFile(socketPath);

@@ -8,6 +8,7 @@ import { registerGroupRoutes } from './groups.js';
 import { registerSecretRoutes } from './secrets.js';
 import { registerClientRoutes } from './clients.js';
 import { registerNotImplementedRoutes } from './not-implemented.js';
+import { registerEventRoutes } from './events.js';
 
 export type RouteModule = (app: FastifyInstance, deps: ApiDeps) => void | Promise<void>;
 
@@ -20,6 +21,7 @@ export const ROUTE_MODULES: RouteModule[] = [
   registerGroupRoutes,
   registerSecretRoutes,
   registerClientRoutes,
+  registerEventRoutes,
   // Last: placeholders only for what no module above serves.
   registerNotImplementedRoutes,
 ];

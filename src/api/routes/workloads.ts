@@ -60,7 +60,8 @@ export interface WorkloadRouteDeps extends ApiDeps {
 export function workloadManagerFor(deps: WorkloadRouteDeps): WorkloadManager {
   // The API never opens a browser (docs/api.md#safety): a remote OAuth login shows up as `unauthenticated` with its URL.
   if (deps.workloads) return deps.workloads;
-  const workloads: WorkloadManager = createWorkloadManager({
+  // One service per API server, however many route modules ask for it.
+  const workloads: WorkloadManager = (deps.workloads = createWorkloadManager({
     paths: deps.paths,
     env: deps.env,
     interactive: false,
@@ -69,7 +70,7 @@ export function workloadManagerFor(deps: WorkloadRouteDeps): WorkloadManager {
     ...(deps.clock ? { clock: deps.clock } : {}),
     // Registered AI clients follow the workloads (docs/clients.md); problems go to the log.
     observer: clientsObserver({ paths: deps.paths, env: deps.env, workloads: () => workloads, onReport: (report) => logClientProblems(deps, report) }),
-  });
+  }));
   return workloads;
 }
 
