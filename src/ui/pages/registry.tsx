@@ -68,7 +68,7 @@ export function RegistryPage() {
       <div class="filters" role="search">
         <label class="grow">
           <span class="sr-only">Search servers</span>
-          <input type="search" placeholder="Search name, description, tags, tools…" value={query} onInput={(e) => setQuery(e.currentTarget.value)} autofocus />
+          <input type="search" placeholder="Search name, description, tags, tools…" value={query} onInput={(e) => setQuery(e.currentTarget.value)} />
         </label>
         <label>
           Tier{' '}
