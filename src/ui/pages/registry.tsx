@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { ApiFailure, enc, get, post } from '../api.js';
+import { ApiFailure, get, post } from '../api.js';
 import type { CatalogServer } from '../types.js';
 import { ErrorLine, navigate } from '../shell.js';
 
