@@ -15,6 +15,10 @@ suites.isolation = async () => {
   const { benchIsolation } = (await import('./isolation.mjs' as string)) as { benchIsolation: () => Promise<void> };
   await benchIsolation();
 };
+suites.container = async () => {
+  const { benchContainer } = await import('./container.js');
+  await benchContainer();
+};
 suites.leak = async () => {
   const { benchLeak } = (await import('./leak.mjs' as string)) as { benchLeak: () => Promise<void> };
   await benchLeak();
