@@ -156,6 +156,12 @@ export class WorkloadManager {
       await requireRuntime(await this.runtimes().get(runtime)).catch((err: unknown) => {
         throw isThvError(err, 'runtime_unavailable') ? noEngineForImage(resolved.image ?? resolved.buildRef ?? resolved.source.ref, err) : err;
       });
+      // docs/runtimes.md, "Limits": the supervisor bridges stdio containers only so far.
+      if (resolved.transport !== 'stdio') {
+        throw new ThvError('runtime_unavailable', `${resolved.image ?? resolved.source.ref} serves ${resolved.transport} inside its container, and thv runs stdio containers only so far`, {
+          hint: 'Run the server\'s npm/PyPI package or its remote URL instead, if it has one.',
+        });
+      }
     } else if (runtime !== 'none') await requireRuntime(await this.runtimes().get(runtime));
     else if (!resolved.remoteUrl) warnings.push(unconfinedWarning(name));
     const isolated: RunRequest = { ...req, runtime, ...(permissionProfile ? { permissionProfile } : {}) };
