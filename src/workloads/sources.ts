@@ -81,9 +81,10 @@ export function looksLikeImageRef(target: string): boolean {
   return /^[a-z0-9][a-z0-9._-]*(:[0-9]+)?(\/[a-z0-9][a-z0-9._-]*)+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/.test(target) || /^[a-z0-9][a-z0-9._-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$/.test(target);
 }
 
-function imageSource(image: string, extraArgs: string[], transportFlag: RunConfig['transport'] | undefined): ResolvedSource {
+function imageSource(image: string, extraArgs: string[]): ResolvedSource {
   const last = image.split('/').pop() ?? image;
-  return { source: { kind: 'image', ref: image }, args: [], image, imageArgs: extraArgs, transport: transportFlag ?? 'stdio', headers: {}, suggestedName: sanitiseName(last.replace(/[:@].*$/, '')) };
+  // A bare image is taken to speak stdio; --transport then only picks the endpoint printed.
+  return { source: { kind: 'image', ref: image }, args: [], image, imageArgs: extraArgs, transport: 'stdio', headers: {}, suggestedName: sanitiseName(last.replace(/[:@].*$/, '')) };
 }
 
 function packageSource(runner: 'npx' | 'uvx', spec: string, extraArgs: string[], env: NodeJS.ProcessEnv, ref: string, registryName?: string): ResolvedSource {
@@ -137,7 +138,7 @@ async function registrySource(name: string, extraArgs: string[], deps: SourceDep
   } catch (err) {
     // Only a plain "no such server" becomes a hint about other kinds of targets; auth and
     // availability errors surface unchanged.
-    if (isThvError(err, 'not_found') && looksLikeImageRef(name)) return imageSource(name, extraArgs, transportFlag);
+    if (isThvError(err, 'not_found') && looksLikeImageRef(name)) return imageSource(name, extraArgs);
     if (isThvError(err, 'not_found')) {
       throw new ThvError('not_found', `"${name}" is not a server in the registry`, {
         cause: err,
@@ -164,7 +165,7 @@ async function registrySource(name: string, extraArgs: string[], deps: SourceDep
   }
   const oci = image.image ?? image.packages?.find((p) => p.registry_type === 'oci')?.identifier;
   if (!oci) throw new ThvError('not_found', `"${server.name}" names neither a package nor an image to run`);
-  const transport = (['stdio', 'sse', 'streamable-http'] as const).find((t) => t === (transportFlag ?? image.transport)) ?? 'stdio';
+  const transport = (['stdio', 'sse', 'streamable-http'] as const).find((t) => t === image.transport) ?? 'stdio';
   return {
     source: { kind: 'registry', ref: server.name, registry_name: server.name },
     args: [],

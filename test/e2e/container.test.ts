@@ -142,6 +142,17 @@ describe.runIf(engine)('thv run <image> on a real container engine', () => {
     expect(check.stdout + check.stderr).toContain('no such socket');
   });
 
+  it('thv build --dry-run prints the two-stage Dockerfile; --runtime-image sets the builder', async () => {
+    const dry = await runThv(['build', 'npx://@scope/server@1.2.3', '--dry-run', '--runtime-image', 'mirror.local/node:22'], home, { env: env() });
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toMatch(/^FROM mirror.local\/node:22 AS builder/);
+    expect(dry.stdout).toContain('npm install --save @scope/server@1.2.3');
+    expect(dry.stdout).toContain('ENTRYPOINT ["npx", "@scope/server"]');
+    const bad = await runThv(['build', 'npx://bad;name', '--dry-run'], home, { env: env() });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('not a valid npx:// package reference');
+  });
+
   it('thv runtime check reports the engine and its version (text and json)', async () => {
     const text = await runThv(['runtime', 'check'], home, { env: env() });
     expect(text.code).toBe(0);

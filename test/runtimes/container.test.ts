@@ -15,6 +15,9 @@ if ('skip' in started) console.error(`container runtime tests skipped: ${started
 const engine: PodmanEngine | undefined = 'engine' in started ? started.engine : undefined;
 
 const log = { warn: () => undefined, info: () => undefined };
+afterAll(async () => {
+  await engine?.stop();
+});
 
 /** A JSON-RPC client over an instance's stdin/stdout, as the bridge speaks to it. */
 function rpc(instance: ServerInstance) {
@@ -62,10 +65,6 @@ describe.runIf(engine)('container runtime on a real engine', () => {
     profile,
     labels: { 'toolhive-group': 'default' },
     ...extra,
-  });
-
-  afterAll(async () => {
-    await engine?.stop();
   });
 
   it('a stdio server in a container answers tools/list and tools/call, and dispose leaves nothing', async () => {
@@ -126,5 +125,30 @@ describe.runIf(engine)('container runtime on a real engine', () => {
     await runtime.dispose();
     server.close();
     expect(await engine!.leftovers('ctr-egress')).toEqual({ containers: 0, networks: 0, volumes: 0 });
+  });
+});
+
+describe.runIf(engine)('image builds on a real engine (offline)', () => {
+  it('a Dockerfile on a local base image is built through /build with a tar context and then runs', async () => {
+    const { findEngine } = await import('../../src/runtimes/container/discovery.js');
+    const { buildImage } = await import('../../src/runtimes/container/images.js');
+    const { client } = await findEngine({ ...process.env, ...engine!.env });
+    const tag = `localhost/thv-build-test:${Date.now()}`;
+    const progress: string[] = [];
+    const built = await buildImage(client, { tag, dockerfile: `FROM ${engine!.image}\nCOPY greeting.txt /app/greeting.txt\nENV GREETING=from-the-build\n`, files: [{ name: 'greeting.txt', content: 'built offline' }] }, (l) => progress.push(l));
+    expect(built).toBe(tag);
+    expect(progress.join('\n')).toMatch(/COPY greeting.txt/);
+    const runtime = new ContainerRuntime({ env: { ...process.env, ...engine!.env }, log });
+    const s: LaunchSpec = { workload: 'ctr-built', args: [], image: tag, env: {}, transport: 'stdio', profile: builtinProfile('none')! };
+    await runtime.prepare(s, () => undefined);
+    const instance = await runtime.launch(s);
+    const client2 = rpc(instance);
+    await client2.init();
+    expect(await client2.tool('read_file', { path: '/app/greeting.txt' })).toBe('built offline');
+    expect(await client2.tool('getenv', { name: 'GREETING' })).toBe('from-the-build');
+    instance.terminate();
+    await instance.exited;
+    await runtime.dispose();
+    await engine!.api('DELETE', `/v1.41/images/${encodeURIComponent(tag)}?force=true`);
   });
 });
