@@ -9,7 +9,7 @@ import { checkCrossSite, checkHost, checkJsonBody } from '../transport/guards.js
 import { listen } from '../transport/listen.js';
 import { listenOnUnixSocket, removeSocketFile } from '../transport/unix-socket.js';
 import { bearerTokenAuthenticator, installAuthGuard, newApiToken, unixSocketAuthenticator, type Authenticator } from './auth-guard.js';
-import type { ApiDeps } from './deps.js';
+import { apiServices, routeDeps, type ApiDeps } from './deps.js';
 import { removeDiscovery, writeDiscovery } from './discovery.js';
 import { registerDocPage } from './doc-page.js';
 import { dashboardEntryAuthenticator, loadDashboardAssets, registerDashboard } from './dashboard.js';
@@ -103,7 +103,8 @@ export async function buildApiServer(deps: ApiDeps, options: BuildOptions): Prom
       return { url: `${base}/?token=${sessions.issueLoginToken()}` };
     });
   }
-  for (const register of ROUTE_MODULES) await register(app, deps);
+  const withServices = routeDeps(deps);
+  for (const register of ROUTE_MODULES) await register(app, withServices);
   await app.ready();
   return app;
 }
@@ -226,16 +227,9 @@ export async function startApiServer(options: StartOptions = {}): Promise<Runnin
 
 export async function defaultDeps(env: NodeJS.ProcessEnv, overrides: Partial<ApiDeps> = {}): Promise<ApiDeps> {
   const paths = overrides.paths ?? resolvePaths(env);
-  const registry =
-    overrides.registry ??
-    new (await import('../registry/service.js')).RegistryService({
-      paths,
-      env,
-      // docs/api.md#safety: the API never starts a browser flow or binds a callback port on its own.
-      interactive: false,
-      ...(overrides.fetch ? { fetch: overrides.fetch } : {}),
-      ...(overrides.clock ? { clock: overrides.clock } : {}),
-    });
+  // The API never starts a browser flow or binds a callback port on its own (apiServices).
+  const app = overrides.app ?? apiServices({ ...overrides, paths, env });
+  const registry = overrides.registry ?? (await app.registry());
   // The opener reads BROWSER like the CLI's; it runs only when a client sends open_browser: true.
-  return { opener: systemOpener(env), ...overrides, paths, env, registry };
+  return { opener: systemOpener(env), ...overrides, paths, env, registry, app };
 }

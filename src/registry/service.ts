@@ -30,6 +30,8 @@ export interface RegistryServiceDeps {
   /** Where the OAuth flow prints the authorization URL (stderr in the CLI). */
   err?: (text: string) => void;
   opener?: (url: string) => Promise<void>;
+  /** The process's secrets provider (the composition root's); opened here from config when absent. */
+  secrets?: () => Promise<SecretsProvider>;
 }
 
 export type AuthStatus = 'none' | 'configured' | 'authenticated';
@@ -178,6 +180,7 @@ export class RegistryService {
    * store's key once instead of on every auth-status poll.
    */
   private secretsFor(config: Config): Promise<SecretsProvider> {
+    if (this.deps.secrets) return this.deps.secrets();
     const type = config.secrets?.provider_type ?? '';
     if (this.sharedSecrets?.type !== type) {
       const provider = import('../secrets/index.js').then(({ openSecretsProvider }) =>

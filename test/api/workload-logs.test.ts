@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_LOG_TAIL_BYTES, MAX_LOG_TAIL_BYTES } from '../../src/api/log-tail.js';
 import { resolvePaths } from '../../src/core/paths.js';
-import { createWorkloadManager } from '../../src/workloads/service.js';
+import { createAppServices } from '../../src/app/services.js';
 import { startTestApi, type TestApi } from './helpers.js';
 
 const NAME = 'chatty';
@@ -14,7 +14,7 @@ let logFile: string;
 beforeEach(async () => {
   api = await startTestApi();
   const paths = resolvePaths(api.home.env);
-  const workloads = createWorkloadManager({ paths, env: api.home.env, interactive: false });
+  const workloads = await createAppServices({ paths, env: api.home.env, interactive: false }).workloads();
   await workloads.create({ name: NAME, command: ['node', '-e', '0'] });
   logFile = workloads.logFile(NAME);
   await mkdir(dirname(logFile), { recursive: true });

@@ -17,6 +17,7 @@ import { THV_BIN } from '../fixtures/cli.js';
 import { RegistryService } from '../../src/registry/service.js';
 import { toApiError } from '../../src/api/errors.js';
 import { registerWorkloadRoutes } from '../../src/api/routes/workloads.js';
+import { routeDeps } from '../../src/api/deps.js';
 import { StatusStore } from '../../src/workloads/status-store.js';
 import { startInProcess } from '../workloads/in-process.js';
 
@@ -295,7 +296,7 @@ describe('thv run https://… --remote-auth', () => {
       const { status, body } = toApiError(err);
       return reply.status(status).send(body);
     });
-    registerWorkloadRoutes(app, { paths, env, registry: new RegistryService({ paths, env, interactive: false }) });
+    registerWorkloadRoutes(app, routeDeps({ paths, env, registry: new RegistryService({ paths, env, interactive: false }) }));
     await app.ready();
     try {
       const created = await app.inject({

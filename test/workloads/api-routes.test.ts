@@ -6,9 +6,9 @@ import { resolvePaths } from '../../src/core/paths.js';
 import { RegistryService } from '../../src/registry/service.js';
 import { toApiError } from '../../src/api/errors.js';
 import { registerWorkloadRoutes } from '../../src/api/routes/workloads.js';
+import { routeDeps } from '../../src/api/deps.js';
 import { registerGroupRoutes } from '../../src/api/routes/groups.js';
-import { GroupService } from '../../src/workloads/group-service.js';
-import { createWorkloadManager } from '../../src/workloads/service.js';
+import { createAppServices } from '../../src/app/services.js';
 import { makeTempHome, type TempHome } from '../fixtures/cli.js';
 import { STDIO_FIXTURE, connectClient, isAlive, pidsIn, textOf, waitFor } from './helpers.js';
 
@@ -24,7 +24,7 @@ beforeEach(async () => {
 
 async function buildApp(env: NodeJS.ProcessEnv = {}): Promise<FastifyInstance> {
   const paths = resolvePaths(home.env);
-  const deps = { paths, env: { ...process.env, ...home.env, ...env }, registry: new RegistryService({ paths, env: home.env, interactive: false }) };
+  const deps = routeDeps({ paths, env: { ...process.env, ...home.env, ...env }, registry: new RegistryService({ paths, env: home.env, interactive: false }) });
   const built = Fastify({ ajv: { customOptions: { coerceTypes: false, removeAdditional: false } } });
   built.setErrorHandler(async (err, _req, reply) => {
     const { status, body } = toApiError(err);
@@ -209,7 +209,7 @@ describe('the group routes', () => {
     const created = await app.inject({ method: 'POST', url: '/api/v1beta/workloads', payload: { name: 'keep', command: ['node', STDIO_FIXTURE], env_vars: { FIXTURE_PID_FILE: pidFile }, isolation: 'none' } });
     expect(created.statusCode).toBe(201);
     // Through the service: this test app does not coerce the query string's "true".
-    const groups = new GroupService(createWorkloadManager({ paths: resolvePaths(home.env), env: { ...process.env, ...home.env }, interactive: false }));
+    const groups = await createAppServices({ paths: resolvePaths(home.env), env: { ...process.env, ...home.env }, interactive: false }).groups();
     await expect(groups.remove('default', { withWorkloads: true })).rejects.toMatchObject({ code: 'bad_request' });
     expect((await app.inject({ method: 'GET', url: '/api/v1beta/workloads/keep/status' })).json()).toMatchObject({ status: 'running' });
   });

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolvePaths, type Paths } from '../../src/core/paths.js';
-import { createWorkloadManager } from '../../src/workloads/service.js';
+import { createAppServices } from '../../src/app/services.js';
 import type { WorkloadManager } from '../../src/workloads/manager.js';
 import { recordStateRef } from '../../src/workloads/remote-oauth.js';
 import { openSecretsProvider, scopedSecrets } from '../../src/secrets/index.js';
@@ -19,7 +19,7 @@ beforeEach(async () => {
   home = await makeTempHome();
   env = { ...home.env, TOOLHIVE_SECRETS_PASSWORD: 'a-test-password' };
   paths = resolvePaths(env);
-  manager = createWorkloadManager({ paths, env, interactive: false });
+  manager = await createAppServices({ paths, env, interactive: false }).workloads();
 });
 afterEach(() => home.cleanup());
 

@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { errorResponses } from '../schemas.js';
-import { ClientService } from '../../clients/service.js';
 import { CLIENT_IDS } from '../../clients/catalog.js';
-import { workloadManagerFor, type WorkloadRouteDeps } from './workloads.js';
+import type { RouteDeps } from '../deps.js';
 
 export const CLIENTS_PREFIX = '/api/v1beta/clients';
 export const DISCOVERY_CLIENTS_PATH = '/api/v1beta/discovery/clients';
@@ -25,9 +24,9 @@ const clientStatus = {
 const nameParams = { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } as const;
 
 /** `/api/v1beta/clients` and `/discovery/clients`: `thv client …` over HTTP, in ToolHive's shapes. */
-export function registerClientRoutes(app: FastifyInstance, deps: WorkloadRouteDeps): void {
-  const workloads = workloadManagerFor(deps);
-  const clients = new ClientService({ paths: deps.paths, env: deps.env, groups: workloads.groups, listWorkloads: (o) => workloads.list(o) });
+export function registerClientRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  // One client service and one WorkloadManager per server (apiServices).
+  const clients = () => deps.app.clients();
   const tags = ['clients'];
 
   app.get(
@@ -39,13 +38,13 @@ export function registerClientRoutes(app: FastifyInstance, deps: WorkloadRouteDe
         response: { 200: { type: 'object', properties: { clients: { type: 'array', items: clientStatus } }, required: ['clients'] }, ...errorResponses },
       },
     },
-    async () => ({ clients: await clients.status() }),
+    async () => ({ clients: await (await clients()).status() }),
   );
 
   app.get(
     CLIENTS_PREFIX,
     { schema: { tags, summary: 'The registered clients and their groups', response: { 200: { type: 'array', items: registeredClient }, ...errorResponses } } },
-    async () => clients.listRegistered(),
+    async () => (await clients()).listRegistered(),
   );
 
   app.post<{ Body: { name: string; groups?: string[] } }>(
@@ -60,7 +59,7 @@ export function registerClientRoutes(app: FastifyInstance, deps: WorkloadRouteDe
     },
     async (request) => {
       const groups = request.body.groups?.length ? request.body.groups : ['default'];
-      await clients.register([request.body.name], groups);
+      await (await clients()).register([request.body.name], groups);
       return { name: request.body.name, groups };
     },
   );
@@ -76,7 +75,7 @@ export function registerClientRoutes(app: FastifyInstance, deps: WorkloadRouteDe
       },
     },
     async (request) => {
-      await clients.register(request.body.names, request.body.groups ?? []);
+      await (await clients()).register(request.body.names, request.body.groups ?? []);
       return request.body.names.map((name) => ({ name }));
     },
   );
@@ -92,7 +91,7 @@ export function registerClientRoutes(app: FastifyInstance, deps: WorkloadRouteDe
       },
     },
     async (request, reply) => {
-      await clients.remove(request.body.names, request.body.groups ?? []);
+      await (await clients()).remove(request.body.names, request.body.groups ?? []);
       return reply.status(204).send();
     },
   );
@@ -101,7 +100,7 @@ export function registerClientRoutes(app: FastifyInstance, deps: WorkloadRouteDe
     `${CLIENTS_PREFIX}/:name`,
     { schema: { tags, summary: 'Unregister a client from every group', params: nameParams, response: { 204: { type: 'null' }, ...errorResponses } } },
     async (request, reply) => {
-      await clients.remove([request.params.name]);
+      await (await clients()).remove([request.params.name]);
       return reply.status(204).send();
     },
   );
@@ -117,7 +116,7 @@ export function registerClientRoutes(app: FastifyInstance, deps: WorkloadRouteDe
       },
     },
     async (request, reply) => {
-      await clients.remove([request.params.name], [request.params.group]);
+      await (await clients()).remove([request.params.name], [request.params.group]);
       return reply.status(204).send();
     },
   );

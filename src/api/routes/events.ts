@@ -1,6 +1,6 @@
 import { mkdirSync, watch, type FSWatcher } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import { workloadManagerFor, type WorkloadRouteDeps } from './workloads.js';
+import type { RouteDeps } from '../deps.js';
 
 export const EVENTS_PATH = '/api/v1beta/events';
 /** How often the list is compared when no file event arrived (a lost watch event, NFS). */
@@ -15,8 +15,8 @@ const KEEPALIVE_MS = 25_000;
  * watches the status folder and re-reads the list on any change, with a slow poll as a safety net;
  * nothing runs while nobody listens. The dashboard falls back to polling when the stream fails.
  */
-export function registerEventRoutes(app: FastifyInstance, deps: WorkloadRouteDeps): void {
-  const workloads = workloadManagerFor(deps);
+export function registerEventRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  const workloads = deps.app.workloads();
   const listeners = new Set<(data: string) => void>();
   let last = '';
   let watcher: FSWatcher | undefined;

@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { errorResponses } from '../schemas.js';
 import { NAME_PATTERN_SOURCE } from '../../core/names.js';
-import { GroupService } from '../../workloads/group-service.js';
-import { workloadManagerFor, type WorkloadRouteDeps } from './workloads.js';
+import type { RouteDeps } from '../deps.js';
 
 export const GROUPS_PREFIX = '/api/v1beta/groups';
 
@@ -21,8 +20,9 @@ const groupSchema = {
 const nameParams = { type: 'object', properties: { name: { type: 'string', pattern: NAME_PATTERN_SOURCE } }, required: ['name'] } as const;
 
 /** `/api/v1beta/groups`: the CLI's `thv group` commands over HTTP, through the same service. */
-export function registerGroupRoutes(app: FastifyInstance, deps: WorkloadRouteDeps): void {
-  const groups = new GroupService(workloadManagerFor(deps));
+export function registerGroupRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  // The same WorkloadManager as the workload routes: one per server.
+  const groups = () => deps.app.groups();
   const tags = ['groups'];
 
   app.get(
@@ -34,7 +34,7 @@ export function registerGroupRoutes(app: FastifyInstance, deps: WorkloadRouteDep
         response: { 200: { type: 'object', properties: { groups: { type: 'array', items: groupSchema } }, required: ['groups'] }, ...errorResponses },
       },
     },
-    async () => ({ groups: await groups.list() }),
+    async () => ({ groups: await (await groups()).list() }),
   );
 
   app.post<{ Body: { name: string } }>(
@@ -48,7 +48,7 @@ export function registerGroupRoutes(app: FastifyInstance, deps: WorkloadRouteDep
       },
     },
     async (request, reply) => {
-      const group = await groups.create(request.body.name);
+      const group = await (await groups()).create(request.body.name);
       return reply.status(201).send({ ...group, workloads: [] });
     },
   );
@@ -56,7 +56,7 @@ export function registerGroupRoutes(app: FastifyInstance, deps: WorkloadRouteDep
   app.get<{ Params: { name: string } }>(
     `${GROUPS_PREFIX}/:name`,
     { schema: { tags, summary: 'One group', params: nameParams, response: { 200: groupSchema, ...errorResponses } } },
-    async (request) => groups.get(request.params.name),
+    async (request) => (await groups()).get(request.params.name),
   );
 
   app.delete<{ Params: { name: string }; Querystring: { 'with-workloads'?: boolean } }>(
@@ -71,7 +71,7 @@ export function registerGroupRoutes(app: FastifyInstance, deps: WorkloadRouteDep
       },
     },
     async (request, reply) => {
-      await groups.remove(request.params.name, { withWorkloads: Boolean(request.query['with-workloads']) });
+      await (await groups()).remove(request.params.name, { withWorkloads: Boolean(request.query['with-workloads']) });
       return reply.status(204).send();
     },
   );

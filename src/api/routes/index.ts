@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { ApiDeps } from '../deps.js';
+import type { RouteDeps } from '../deps.js';
 import { registerSystemRoutes } from './system.js';
 import { registerRegistryRoutes } from './registry.js';
 import { registerRegistryAuthRoutes } from './registry-auth.js';
@@ -10,7 +10,7 @@ import { registerClientRoutes } from './clients.js';
 import { registerNotImplementedRoutes } from './not-implemented.js';
 import { registerEventRoutes } from './events.js';
 
-export type RouteModule = (app: FastifyInstance, deps: ApiDeps) => void | Promise<void>;
+export type RouteModule = (app: FastifyInstance, deps: RouteDeps) => void | Promise<void>;
 
 /** Every route module of the API, one line each; the OpenAPI document is built from these. */
 export const ROUTE_MODULES: RouteModule[] = [

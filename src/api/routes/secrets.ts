@@ -1,7 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { ThvError, notFound } from '../../core/errors.js';
-import type { SecretsProvider } from '../../secrets/provider.js';
-import type { ApiDeps } from '../deps.js';
+import type { RouteDeps } from '../deps.js';
 import { errorResponses } from '../schemas.js';
 
 export const SECRETS_PREFIX = '/api/v1beta/secrets/default';
@@ -17,12 +15,12 @@ const valueProperty = { type: 'string', minLength: 1, description: 'the secret v
 
 /**
  * `/api/v1beta/secrets/default`: the CLI's `thv secret` commands over HTTP, through the same
- * provider and the same user view (`userSecrets`), so thv's internal `__thv_` keys are neither
+ * SecretsService and the same user view, so thv's internal `__thv_` keys are neither
  * listed nor reachable. No route answers a value. The server is never interactive: the password
  * comes from the keyring or TOOLHIVE_SECRETS_PASSWORD.
  */
-export function registerSecretRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  const secrets = sharedUserSecrets(deps);
+export function registerSecretRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  const secrets = () => deps.app.secrets();
   const tags = ['secrets'];
 
   app.get(
@@ -50,7 +48,7 @@ export function registerSecretRoutes(app: FastifyInstance, deps: ApiDeps): void 
       },
     },
     async () => {
-      const { type, capabilities } = await secrets();
+      const { type, capabilities } = await (await secrets()).describe();
       return {
         name: 'default',
         provider_type: type,
@@ -88,11 +86,7 @@ export function registerSecretRoutes(app: FastifyInstance, deps: ApiDeps): void 
     },
     async (request, reply) => {
       const { key, value } = request.body;
-      const store = await writable(secrets, 'set', key);
-      if ((await store.get(key)) !== undefined) {
-        throw new ThvError('already_exists', `secret ${key} already exists`, { hint: `PUT ${KEYS_PATH}/${encodeURIComponent(key)} to change its value.` });
-      }
-      await store.set(key, value);
+      await (await secrets()).set(key, value, 'create', `PUT ${KEYS_PATH}/${encodeURIComponent(key)} to change its value.`);
       return reply.status(201).send({ key });
     },
   );
@@ -110,9 +104,7 @@ export function registerSecretRoutes(app: FastifyInstance, deps: ApiDeps): void 
     },
     async (request) => {
       const { key } = request.params;
-      const store = await writable(secrets, 'set', key);
-      await requireExisting(store, key);
-      await store.set(key, request.body.value);
+      await (await secrets()).set(key, request.body.value, 'update');
       return { key };
     },
   );
@@ -123,48 +115,8 @@ export function registerSecretRoutes(app: FastifyInstance, deps: ApiDeps): void 
       schema: { tags, summary: 'Delete a secret', params: keyParams, response: { 204: { type: 'null', description: 'deleted' }, ...errorResponses } },
     },
     async (request, reply) => {
-      const { key } = request.params;
-      const store = await writable(secrets, 'delete', key);
-      await requireExisting(store, key);
-      await store.delete(key);
+      await (await secrets()).delete(request.params.key);
       return reply.status(204).send();
     },
   );
-}
-
-/**
- * One provider for the life of the server, so the encrypted store's key is derived once; a new
- * one when the provider type in config.yaml changes (`thv secret setup` in a terminal).
- */
-function sharedUserSecrets(deps: ApiDeps): () => Promise<SecretsProvider> {
-  let shared: { type: string; provider: Promise<SecretsProvider> } | undefined;
-  return async () => {
-    const [{ ConfigStore }, { openSecretsProvider, secretsProviderType, userSecrets }] = await Promise.all([
-      import('../../config/store.js'),
-      import('../../secrets/index.js'),
-    ]);
-    const config = await new ConfigStore(deps.paths.configFile).load();
-    const type = secretsProviderType(config, deps.env);
-    if (shared?.type !== type) {
-      const provider = openSecretsProvider({ paths: deps.paths, env: deps.env, config, interactive: false }).then(userSecrets);
-      const entry = { type, provider };
-      shared = entry;
-      provider.catch(() => {
-        if (shared === entry) shared = undefined;
-      });
-    }
-    return shared.provider;
-  };
-}
-
-/** The read-only environment provider refuses before anything is looked up. */
-async function writable(secrets: () => Promise<SecretsProvider>, action: 'set' | 'delete', key: string): Promise<SecretsProvider> {
-  const store = await secrets();
-  const allowed = action === 'set' ? store.capabilities.canWrite : store.capabilities.canDelete;
-  if (!allowed) throw (await import('../../secrets/index.js')).readOnlyProviderError(store.type, action, key);
-  return store;
-}
-
-async function requireExisting(store: SecretsProvider, key: string): Promise<void> {
-  if ((await store.get(key)) === undefined) throw notFound(`secret ${key} not found`, `GET ${KEYS_PATH} to see the names.`);
 }

@@ -1,12 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import type { ApiDeps } from '../deps.js';
+import type { RouteDeps } from '../deps.js';
 import { DEFAULT_LOG_TAIL_BYTES, MAX_LOG_TAIL_BYTES, readLogTail } from '../log-tail.js';
 import { errorResponses } from '../schemas.js';
 import { badRequest } from '../../core/errors.js';
 import { NAME_PATTERN_SOURCE } from '../../core/names.js';
-import { createWorkloadManager } from '../../workloads/service.js';
-import { clientsObserver } from '../../clients/observer.js';
-import type { ClientChangeReport } from '../../clients/service.js';
 import type { WorkloadManager } from '../../workloads/manager.js';
 import { createBodySchema, editBodySchema, toCreateRequestShape, toExportShape, toRunRequest, type WorkloadBody } from '../workload-bodies.js';
 
@@ -52,35 +49,10 @@ const bulkBodySchema = {
 
 const acceptedResponse = { 202: { type: 'null', description: 'done (thv acts before it answers)' } } as const;
 
-export interface WorkloadRouteDeps extends ApiDeps {
-  /** Shared with the group routes so both see one service; built from the API deps when absent. */
-  workloads?: WorkloadManager;
-}
-
-export function workloadManagerFor(deps: WorkloadRouteDeps): WorkloadManager {
-  // The API never opens a browser (docs/api.md#safety): a remote OAuth login shows up as `unauthenticated` with its URL.
-  if (deps.workloads) return deps.workloads;
-  // One service per API server, however many route modules ask for it.
-  const workloads: WorkloadManager = (deps.workloads = createWorkloadManager({
-    paths: deps.paths,
-    env: deps.env,
-    interactive: false,
-    openBrowser: false,
-    registry: deps.registry,
-    ...(deps.clock ? { clock: deps.clock } : {}),
-    // Registered AI clients follow the workloads (docs/clients.md); problems go to the log.
-    observer: clientsObserver({ paths: deps.paths, env: deps.env, workloads: () => workloads, onReport: (report) => logClientProblems(deps, report) }),
-  }));
-  return workloads;
-}
-
-function logClientProblems(deps: WorkloadRouteDeps, report: ClientChangeReport): void {
-  for (const problem of report.problems) deps.logger?.warn({ client: problem.client, file: problem.file }, problem.message);
-}
-
-/** `/api/v1beta/workloads`: the CLI's workload commands over HTTP, through the same service. */
-export function registerWorkloadRoutes(app: FastifyInstance, deps: WorkloadRouteDeps): void {
-  const workloads = workloadManagerFor(deps);
+export function registerWorkloadRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  // One WorkloadManager per server, shared with the group and client routes (apiServices): never
+  // interactive, and a remote OAuth login shows up as `unauthenticated` with its URL.
+  const service = () => deps.app.workloads();
   const tags = ['workloads'];
   const startedSchema = {
     type: 'object',
@@ -105,8 +77,8 @@ export function registerWorkloadRoutes(app: FastifyInstance, deps: WorkloadRoute
     },
     async (request) => {
       const { group } = request.query;
-      if (group) await workloads.groups.require(group, 'GET /api/v1beta/groups lists the groups.');
-      return { workloads: await workloads.list({ all: Boolean(request.query.all), ...(group ? { group } : {}) }) };
+      if (group) await (await service()).groups.require(group, 'GET /api/v1beta/groups lists the groups.');
+      return { workloads: await (await service()).list({ all: Boolean(request.query.all), ...(group ? { group } : {}) }) };
     },
   );
 
@@ -116,7 +88,7 @@ export function registerWorkloadRoutes(app: FastifyInstance, deps: WorkloadRoute
       schema: { tags, summary: 'Create and start a workload; an existing name is 409 already_exists', body: createBodySchema, response: { 201: startedSchema, ...errorResponses } },
     },
     async (request, reply) => {
-      const started = await workloads.run(toRunRequest(request.body));
+      const started = await (await service()).run(toRunRequest(request.body));
       return reply.status(201).send(started);
     },
   );
@@ -128,11 +100,11 @@ export function registerWorkloadRoutes(app: FastifyInstance, deps: WorkloadRoute
         schema: { tags, summary: `${verb[0]!.toUpperCase()}${verb.slice(1)} several workloads: {names} or {group}`, body: bulkBodySchema, response: { ...acceptedResponse, ...errorResponses } },
       },
       async (request, reply) => {
-        const names = await bulkTargets(workloads, request.body ?? {});
+        const names = await bulkTargets(await service(), request.body ?? {});
         for (const name of names) {
-          if (verb === 'stop') await workloads.stop(name);
-          else if (verb === 'restart') await workloads.restart(name);
-          else await workloads.remove(name);
+          if (verb === 'stop') await (await service()).stop(name);
+          else if (verb === 'restart') await (await service()).restart(name);
+          else await (await service()).remove(name);
         }
         return reply.status(202).send();
       },
@@ -149,7 +121,7 @@ export function registerWorkloadRoutes(app: FastifyInstance, deps: WorkloadRoute
         response: { 200: { type: 'object', additionalProperties: true }, ...errorResponses },
       },
     },
-    async (request) => toCreateRequestShape(await workloads.runConfigs.get(request.params.name)),
+    async (request) => toCreateRequestShape(await (await service()).runConfigs.get(request.params.name)),
   );
 
   app.post<{ Params: { name: string }; Body: WorkloadBody }>(
@@ -157,7 +129,7 @@ export function registerWorkloadRoutes(app: FastifyInstance, deps: WorkloadRoute
     {
       schema: { tags, summary: 'Replace the configuration of a workload and start it again', params: nameParams, body: editBodySchema, response: { 200: startedSchema, ...errorResponses } },
     },
-    async (request) => workloads.replace(request.params.name, toRunRequest({ ...request.body, name: request.params.name })),
+    async (request) => (await service()).replace(request.params.name, toRunRequest({ ...request.body, name: request.params.name })),
   );
 
   app.get<{ Params: { name: string } }>(
@@ -165,7 +137,7 @@ export function registerWorkloadRoutes(app: FastifyInstance, deps: WorkloadRoute
     {
       schema: { tags, summary: "The run configuration with ToolHive's field names (secrets as references)", params: nameParams, response: { 200: { type: 'object', additionalProperties: true }, ...errorResponses } },
     },
-    async (request) => toExportShape(await workloads.runConfigs.get(request.params.name)),
+    async (request) => toExportShape(await (await service()).runConfigs.get(request.params.name)),
   );
 
   app.get<{ Params: { name: string } }>(
@@ -182,7 +154,7 @@ export function registerWorkloadRoutes(app: FastifyInstance, deps: WorkloadRoute
       },
     },
     async (request) => {
-      const info = await workloads.status(request.params.name);
+      const info = await (await service()).status(request.params.name);
       return { status: info.status, status_context: info.status_context };
     },
   );
@@ -191,7 +163,7 @@ export function registerWorkloadRoutes(app: FastifyInstance, deps: WorkloadRoute
     `${WORKLOADS_PREFIX}/:name/stop`,
     { schema: { tags, summary: 'Stop a workload (its whole process tree)', params: nameParams, response: { ...acceptedResponse, ...errorResponses } } },
     async (request, reply) => {
-      await workloads.stop(request.params.name);
+      await (await service()).stop(request.params.name);
       return reply.status(202).send();
     },
   );
@@ -200,7 +172,7 @@ export function registerWorkloadRoutes(app: FastifyInstance, deps: WorkloadRoute
     `${WORKLOADS_PREFIX}/:name/restart`,
     { schema: { tags, summary: 'Stop and start a workload', params: nameParams, response: { ...acceptedResponse, ...errorResponses } } },
     async (request, reply) => {
-      await workloads.restart(request.params.name);
+      await (await service()).restart(request.params.name);
       return reply.status(202).send();
     },
   );
@@ -210,7 +182,7 @@ export function registerWorkloadRoutes(app: FastifyInstance, deps: WorkloadRoute
     { schema: { tags, summary: 'thv: start a stopped workload', params: nameParams, response: { 200: startedSchema, ...errorResponses } } },
     async (request) => {
       const { name } = request.params;
-      const started = await workloads.start(name);
+      const started = await (await service()).start(name);
       return { name, url: started.url, port: started.port };
     },
   );
@@ -221,7 +193,7 @@ export function registerWorkloadRoutes(app: FastifyInstance, deps: WorkloadRoute
       schema: { tags, summary: 'Stop a workload and delete its configuration, status and logs', params: nameParams, response: { ...acceptedResponse, ...errorResponses } },
     },
     async (request, reply) => {
-      await workloads.remove(request.params.name);
+      await (await service()).remove(request.params.name);
       return reply.status(202).send();
     },
   );
@@ -248,8 +220,8 @@ export function registerWorkloadRoutes(app: FastifyInstance, deps: WorkloadRoute
       },
       async (request, reply) => {
         const { name } = request.params;
-        await workloads.runConfigs.get(name);
-        const text = await readLogTail(workloads.logFile(name), request.query.tail_bytes);
+        await (await service()).runConfigs.get(name);
+        const text = await readLogTail((await service()).logFile(name), request.query.tail_bytes);
         return reply.type('text/plain; charset=utf-8').send(text);
       },
     );

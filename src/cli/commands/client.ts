@@ -1,45 +1,21 @@
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { isInteractive } from '../context.js';
 import { failedTo } from '../errors.js';
 import { renderJson, renderTable } from '../output.js';
+import { formatOption } from '../options.js';
+import { warnClientReport as warn } from '../client-warnings.js';
 import { badRequest } from '../../core/errors.js';
 import type { ClientChangeReport, ClientService } from '../../clients/service.js';
 import type { WorkloadManager } from '../../workloads/manager.js';
-import type { WorkloadObserver } from '../../workloads/types.js';
-import { clientsObserver } from '../../clients/observer.js';
 
-const formatOption = () => new Option('--format <format>', 'output format').choices(['text', 'json']).default('text');
 const collect = (value: string, previous: string[]) => [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
 
 async function services(ctx: CliContext): Promise<{ clients: ClientService; workloads: WorkloadManager }> {
-  const [{ createWorkloadManager }, { ClientService }] = await Promise.all([import('../../workloads/service.js'), import('../../clients/service.js')]);
-  const workloads = createWorkloadManager({ paths: ctx.paths, env: ctx.env, interactive: false });
-  const clients = new ClientService({ paths: ctx.paths, env: ctx.env, groups: workloads.groups, listWorkloads: (o) => workloads.list(o) });
+  const [clients, workloads] = await Promise.all([ctx.app.clients(), ctx.app.workloads()]);
   return { clients, workloads };
 }
 
-/**
- * The observer `thv run/start/stop/rm` pass to the workload manager: registered clients' files follow
- * the workload; what could not be done is a warning on stderr, never a failed command.
- */
-export function cliClientsObserver(ctx: CliContext, workloads: () => WorkloadManager): WorkloadObserver {
-  return clientsObserver({ paths: ctx.paths, env: ctx.env, workloads, onReport: (report) => warn(ctx, report) });
-}
-
-function warn(ctx: CliContext, report: ClientChangeReport): void {
-  for (const line of warningLines(report)) ctx.err(`Warning: ${line}\n`);
-}
-
-function warningLines(report: ClientChangeReport): string[] {
-  const lines: string[] = [];
-  for (const change of report.changes) {
-    if (change.outcome === 'foreign') lines.push(`${change.file} already has an entry "${change.workload}" that thv did not write; left unchanged`);
-    if (change.outcome === 'unsupported') lines.push(`${change.client} cannot reach workload "${change.workload}" (it has no streamable-HTTP endpoint); not added`);
-  }
-  for (const p of report.problems) lines.push(`${p.message}${p.hint ? ` ${p.hint}` : ''}`);
-  return lines;
-}
 
 function describeChanges(report: ClientChangeReport): string {
   const verbs: Partial<Record<string, string>> = { added: 'Added', updated: 'Updated', removed: 'Removed', unchanged: 'Kept' };

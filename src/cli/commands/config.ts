@@ -3,14 +3,15 @@ import type { CliContext } from '../context.js';
 import { failedTo } from '../errors.js';
 import { badRequest } from '../../core/errors.js';
 import { cliRegistryService } from './registry-shared.js';
+import { portOption, scopesOption } from '../options.js';
 
 interface SetRegistryOpts {
   allowPrivateIp?: boolean;
   issuer?: string;
   clientId?: string;
   audience?: string;
-  scopes?: string;
-  callbackPort?: string;
+  scopes?: string[];
+  callbackPort?: number;
 }
 
 export function registerConfigCommands(program: Command, ctx: CliContext): void {
@@ -23,8 +24,8 @@ export function registerConfigCommands(program: Command, ctx: CliContext): void 
     .option('--issuer <url>', 'OAuth/OIDC issuer protecting the registry (with --client-id)')
     .option('--client-id <id>', 'OAuth client id (with --issuer)')
     .option('--audience <audience>', 'audience to request tokens for')
-    .option('--scopes <scopes>', 'comma-separated scopes (default: openid,offline_access)')
-    .option('--callback-port <port>', 'loopback port for the OAuth callback (default 8666)')
+    .addOption(scopesOption('--scopes <scopes>', 'comma-separated scopes (default: openid,offline_access)'))
+    .addOption(portOption('--callback-port <port>', 'loopback port for the OAuth callback (default 8666)'))
     .action((location: string, opts: SetRegistryOpts) =>
       failedTo('set the registry', async () => {
         if (Boolean(opts.issuer) !== Boolean(opts.clientId)) throw badRequest('--issuer and --client-id must be given together');
@@ -38,8 +39,8 @@ export function registerConfigCommands(program: Command, ctx: CliContext): void 
                   issuer: opts.issuer,
                   clientId: opts.clientId,
                   ...(opts.audience ? { audience: opts.audience } : {}),
-                  ...(opts.scopes ? { scopes: opts.scopes.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
-                  ...(opts.callbackPort ? { callbackPort: parsePort(opts.callbackPort) } : {}),
+                  ...(opts.scopes?.length ? { scopes: opts.scopes } : {}),
+                  ...(opts.callbackPort ? { callbackPort: opts.callbackPort } : {}),
                 },
               }
             : {}),
@@ -73,10 +74,4 @@ export function registerConfigCommands(program: Command, ctx: CliContext): void 
         ctx.out('Registry unset; using the embedded catalog.\n');
       }),
     );
-}
-
-function parsePort(text: string): number {
-  const port = Number(text);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw badRequest(`\`${text}\` is not a port number`);
-  return port;
 }

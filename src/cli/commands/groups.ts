@@ -1,19 +1,12 @@
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { failedTo } from '../errors.js';
 import { renderJson, renderTable } from '../output.js';
-import type { WorkloadManager } from '../../workloads/manager.js';
+import { formatOption, type OutputFormat } from '../options.js';
 
 export function registerGroupCommands(program: Command, ctx: CliContext): void {
   const group = program.command('group').description('Manage groups of workloads');
-  const groups = async () => {
-    const { GroupService } = await import('../../workloads/group-service.js');
-    const { createWorkloadManager } = await import('../../workloads/service.js');
-    const { cliClientsObserver } = await import('./client.js');
-    // Workloads moved by `group rm` follow the clients registered for their new group (docs/clients.md).
-    const workloads: WorkloadManager = createWorkloadManager({ paths: ctx.paths, env: ctx.env, interactive: false, observer: cliClientsObserver(ctx, () => workloads) });
-    return new GroupService(workloads);
-  };
+  const groups = () => ctx.app.groups();
 
   group
     .command('create')
@@ -29,8 +22,8 @@ export function registerGroupCommands(program: Command, ctx: CliContext): void {
     .command('list')
     .alias('ls')
     .description('List groups')
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action(async (opts: { format: string }) => {
+    .addOption(formatOption())
+    .action(async (opts: { format: OutputFormat }) => {
       const service = await groups();
       const list = await failedTo('list groups', () => service.list());
       if (opts.format === 'json') ctx.out(renderJson(list));

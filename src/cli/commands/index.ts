@@ -7,7 +7,7 @@ import { registerConfigCommands } from './config.js';
 import { registerSecretCommands } from './secret.js';
 import { registerWorkloadCommands } from './workloads.js';
 import { registerClientCommands } from './client.js';
-import { registerRuntimeCommands } from './runtime.js';
+import { registerGroupCommands } from './groups.js';
 
 /**
  * Every command group, one file each. Keep registration cheap: command files import their services
@@ -22,5 +22,5 @@ export const COMMAND_GROUPS: Array<(program: Command, ctx: CliContext) => void> 
   registerSecretCommands,
   registerWorkloadCommands,
   registerClientCommands,
-  registerRuntimeCommands,
+  registerGroupCommands,
 ];

@@ -1,22 +1,13 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
+import { portOption, scopesOption } from '../options.js';
 import type { CliContext } from '../context.js';
 import type { LoginOverrides } from '../../auth/registry-auth.js';
 import { failedTo } from '../errors.js';
 
-function parsePort(value: string): number {
-  const port = Number(value);
-  if (!/^\d+$/.test(value) || port > 65535) throw new InvalidArgumentError('expected a port number (0 picks a free port)');
-  return port;
-}
-
-function parseScopes(value: string): string[] {
-  return value.split(/[\s,]+/).filter(Boolean);
-}
-
 /** What login and logout need from the command's context; loaded lazily to keep start-up small. */
 async function registryAuthDeps(ctx: CliContext) {
-  const [{ ConfigStore }, { isInteractive }] = await Promise.all([import('../../config/store.js'), import('../context.js')]);
-  const configStore = new ConfigStore(ctx.paths.configFile);
+  const configStore = await ctx.app.config();
+  const secrets = await ctx.app.secrets();
   return {
     config: await configStore.load(),
     configStore,
@@ -24,8 +15,9 @@ async function registryAuthDeps(ctx: CliContext) {
     env: ctx.env,
     // Login runs the browser flow regardless (it is the user's explicit request); `interactive`
     // only decides whether the secrets password may be prompted for.
-    interactive: isInteractive(ctx),
+    interactive: ctx.app.interactive,
     err: ctx.err,
+    secrets: await secrets.provider(),
   };
 }
 
@@ -38,8 +30,8 @@ export function registerRegistryAuthCommands(registry: Command, ctx: CliContext)
     .option('--issuer <url>', 'the OIDC issuer URL (with --client-id; stored in the config)')
     .option('--client-id <id>', 'the OAuth client id (with --issuer)')
     .option('--audience <audience>', 'the audience to request a token for')
-    .option('--scopes <scopes>', 'comma-separated scopes (default openid,offline_access; offline_access is always added)', parseScopes)
-    .option('--callback-port <port>', 'the loopback port for the login callback (default 8666)', parsePort)
+    .addOption(scopesOption('--scopes <scopes>', 'comma-separated scopes (default openid,offline_access; offline_access is always added)'))
+    .addOption(portOption('--callback-port <port>', 'the loopback port for the login callback (default 8666)', { allowZero: true }))
     .action(async (opts: LoginOverrides) => {
       await failedTo('log in to the registry', async () => {
         const { registryLogin } = await import('../../auth/registry-auth.js');

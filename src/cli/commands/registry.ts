@@ -4,12 +4,12 @@ import { failedTo } from '../errors.js';
 import { renderJson, renderTable } from '../output.js';
 import { isRemoteServer, type CatalogServer } from '../../registry/types.js';
 import { summarize, type ServerSummary } from '../../registry/summary.js';
-import { badRequest } from '../../core/errors.js';
 import { cliRegistryService, warnIfStale } from './registry-shared.js';
 import { registerRegistryAuthCommands } from './registry-auth.js';
+import { formatOption, type OutputFormat } from '../options.js';
 
 interface FormatOpts {
-  format: string;
+  format: OutputFormat;
   refresh?: boolean;
 }
 
@@ -19,11 +19,11 @@ export function registerRegistryCommands(program: Command, ctx: CliContext): voi
   registry
     .command('list')
     .description('List the servers in the registry')
-    .option('--format <format>', 'text or json', 'text')
+    .addOption(formatOption())
     .option('--refresh', 'fetch the registry again instead of using the cache')
     .action((opts: FormatOpts) =>
       failedTo('list servers', async () => {
-        const format = checkFormat(opts.format);
+        const { format } = opts;
         const { registry: service, done } = await cliRegistryService(ctx);
         const refresh = Boolean(opts.refresh);
         if (format === 'json') {
@@ -42,11 +42,11 @@ export function registerRegistryCommands(program: Command, ctx: CliContext): voi
   registry
     .command('info <name>')
     .description('Show one server, by full name or unambiguous short name')
-    .option('--format <format>', 'text or json', 'text')
+    .addOption(formatOption())
     .option('--refresh', 'fetch the registry again instead of using the cache')
     .action((name: string, opts: FormatOpts) =>
       failedTo('get server information', async () => {
-        const format = checkFormat(opts.format);
+        const { format } = opts;
         const { registry: service, done } = await cliRegistryService(ctx);
         const result = await service.getServer(name, { refresh: Boolean(opts.refresh) }).finally(done);
         warnIfStale(ctx, result.source, result.stale);
@@ -80,11 +80,11 @@ export function registerSearchCommand(program: Command, ctx: CliContext): void {
   program
     .command('search <query>')
     .description('Search the registry by name, description and tags')
-    .option('--format <format>', 'text or json', 'text')
+    .addOption(formatOption())
     .option('--refresh', 'fetch the registry again instead of using the cache')
     .action((query: string, opts: FormatOpts) =>
       failedTo('search servers', async () => {
-        const format = checkFormat(opts.format);
+        const { format } = opts;
         const { registry: service, done } = await cliRegistryService(ctx);
         const result = await service.search(query, { refresh: Boolean(opts.refresh) }).finally(done);
         warnIfStale(ctx, result.source, result.stale);
@@ -93,11 +93,6 @@ export function registerSearchCommand(program: Command, ctx: CliContext): void {
         else ctx.out(renderServerTable(result.servers.map(summarize), ctx.columns));
       }),
     );
-}
-
-function checkFormat(format: string): 'text' | 'json' {
-  if (format !== 'text' && format !== 'json') throw badRequest(`unknown format \`${format}\``, 'Use --format text or --format json.');
-  return format;
 }
 
 /** Code-point order: names are reverse-DNS ASCII, and localeCompare costs ~15 ms on 10,000 names. */

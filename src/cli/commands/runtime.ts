@@ -1,7 +1,8 @@
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { failedTo } from '../errors.js';
 import { renderJson } from '../output.js';
+import { formatOption } from '../options.js';
 import { ThvError, badRequest } from '../../core/errors.js';
 
 /** `thv runtime check` and `thv build` (docs/runtimes.md). */
@@ -10,7 +11,7 @@ export function registerRuntimeCommands(program: Command, ctx: CliContext): void
   runtime
     .command('check')
     .description('Find a Docker-compatible container engine and report its version')
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addOption(formatOption())
     .action(async (opts: { format: string }) => {
       const { probeEngines } = await import('../../runtimes/container/discovery.js');
       const probes = await failedTo('check the container runtime', () => probeEngines(ctx.env));

@@ -1,8 +1,9 @@
 import { Option, type Command } from 'commander';
-import { badRequest, notFound } from '../../core/errors.js';
-import { isInteractive, type CliContext } from '../context.js';
+import { badRequest } from '../../core/errors.js';
+import type { CliContext } from '../context.js';
 import { failedTo } from '../errors.js';
 import { renderJson } from '../output.js';
+import { formatOption, type OutputFormat } from '../options.js';
 
 /** `thv secret …` (docs/secrets.md). Values are read from stdin or a hidden prompt, never from argv. */
 export function registerSecretCommands(program: Command, ctx: CliContext): void {
@@ -14,8 +15,7 @@ export function registerSecretCommands(program: Command, ctx: CliContext): void 
     .addOption(new Option('--provider <type>', 'where secrets are kept').choices(['encrypted', 'environment']).default('encrypted'))
     .action((opts: { provider: 'encrypted' | 'environment' }) =>
       failedTo('set up secrets', async () => {
-        const { setupSecrets } = await import('../../secrets/index.js');
-        const result = await setupSecrets({ paths: ctx.paths, env: ctx.env, providerType: opts.provider, interactive: isInteractive(ctx) });
+        const result = await (await ctx.app.secrets()).setup(opts.provider);
         ctx.out(`Secrets provider set to ${result.providerType}.\n`);
         if (result.providerType === 'encrypted') {
           ctx.out(result.created ? `Created an empty encrypted store at ${ctx.paths.secretsFile}.\n` : 'The existing encrypted store opens with this password.\n');
@@ -33,12 +33,10 @@ export function registerSecretCommands(program: Command, ctx: CliContext): void 
     .description('Store a secret; the value is read from stdin, or asked for without echo at a terminal')
     .action((name: string) =>
       failedTo(`set secret ${name}`, async () => {
-        const { assertUserSecretName, readOnlyProviderError, promptHidden } = await import('../../secrets/index.js');
-        assertUserSecretName(name);
-        const secrets = await openUserSecrets(ctx);
-        if (!secrets.capabilities.canWrite) throw readOnlyProviderError(secrets.type, 'set', name);
+        const secrets = await ctx.app.secrets();
         // Ask for the password before the value, so a missing one fails before stdin is consumed.
-        await secrets.unlock?.();
+        await secrets.prepareWrite(name);
+        const { promptHidden } = await import('../../secrets/prompt.js');
         const value = ctx.stdinIsTTY ? await promptHidden(`Value for ${name}: `) : stripOneNewline(await readStdin());
         if (!value) throw badRequest('the secret value is empty', `Pipe the value in, e.g. \`printf %s "$VALUE" | thv secret set ${name}\`.`);
         await secrets.set(name, value);
@@ -51,9 +49,7 @@ export function registerSecretCommands(program: Command, ctx: CliContext): void 
     .description('Print the value of a secret')
     .action((name: string) =>
       failedTo(`get secret ${name}`, async () => {
-        const secrets = await openUserSecrets(ctx);
-        const value = await secrets.get(name);
-        if (value === undefined) throw notFound(`secret ${name} not found`, 'Run `thv secret list` to see the names.');
+        const value = await (await ctx.app.secrets()).require(name);
         ctx.out(`${value}\n`);
       }),
     );
@@ -61,10 +57,10 @@ export function registerSecretCommands(program: Command, ctx: CliContext): void 
   secret
     .command('list')
     .description('List the names of your secrets')
-    .option('--format <format>', 'text or json', 'text')
-    .action((opts: { format: string }) =>
+    .addOption(formatOption())
+    .action((opts: { format: OutputFormat }) =>
       failedTo('list secrets', async () => {
-        const names = await (await openUserSecrets(ctx)).list();
+        const names = await (await ctx.app.secrets()).list();
         if (opts.format === 'json') ctx.out(renderJson(names));
         else if (names.length === 0) ctx.err('No secrets found.\n');
         else ctx.out(names.map((n) => `${n}\n`).join(''));
@@ -76,11 +72,7 @@ export function registerSecretCommands(program: Command, ctx: CliContext): void 
     .description('Delete a secret')
     .action((name: string) =>
       failedTo(`delete secret ${name}`, async () => {
-        const { readOnlyProviderError } = await import('../../secrets/index.js');
-        const secrets = await openUserSecrets(ctx);
-        if (!secrets.capabilities.canDelete) throw readOnlyProviderError(secrets.type, 'delete', name);
-        if ((await secrets.get(name)) === undefined) throw notFound(`secret ${name} not found`, 'Run `thv secret list` to see the names.');
-        await secrets.delete(name);
+        await (await ctx.app.secrets()).delete(name);
         ctx.out(`Secret ${name} deleted.\n`);
       }),
     );
@@ -90,16 +82,9 @@ export function registerSecretCommands(program: Command, ctx: CliContext): void 
     .description('Print the secrets provider in use')
     .action(() =>
       failedTo('show the secrets provider', async () => {
-        const [{ ConfigStore }, { secretsProviderType }] = await Promise.all([import('../../config/store.js'), import('../../secrets/index.js')]);
-        ctx.out(`${secretsProviderType(await new ConfigStore(ctx.paths.configFile).load(), ctx.env)}\n`);
+        ctx.out(`${await (await ctx.app.secrets()).providerType()}\n`);
       }),
     );
-}
-
-async function openUserSecrets(ctx: CliContext) {
-  const [{ ConfigStore }, { openSecretsProvider, userSecrets }] = await Promise.all([import('../../config/store.js'), import('../../secrets/index.js')]);
-  const config = await new ConfigStore(ctx.paths.configFile).load();
-  return userSecrets(await openSecretsProvider({ paths: ctx.paths, env: ctx.env, config, interactive: isInteractive(ctx) }));
 }
 
 async function readStdin(): Promise<string> {

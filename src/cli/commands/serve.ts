@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { isInteractive, type CliContext } from '../context.js';
-import { badRequest } from '../../core/errors.js';
 import { failedTo } from '../errors.js';
+import { portOption } from '../options.js';
 
 interface ServeOptions {
   host: string;
-  port: string;
+  port: number;
   socket?: string;
   openapi?: boolean;
 }
@@ -15,11 +15,11 @@ export function registerServeCommand(program: Command, ctx: CliContext): void {
     .command('serve')
     .description('Serve the local REST API to its owner: on a unix socket (--socket) or on loopback with a bearer token')
     .option('--host <host>', 'address to bind', '127.0.0.1')
-    .option('--port <port>', 'port to listen on (0 picks a free one)', '8080')
+    .addOption(portOption('--port <port>', 'port to listen on (0 picks a free one)', { allowZero: true, default: 8080 }))
     .option('--socket <path>', 'listen on this unix socket (0600, in a 0700 folder) instead of a TCP port')
     .option('--openapi', 'also serve the HTML API reference at /api/doc (the document is always at /api/openapi.json)')
     .action(async (opts: ServeOptions) => {
-      const port = parsePort(opts.port);
+      const { port } = opts;
       const api = await import('../../api/server.js');
       if (!opts.socket) {
         const { isLoopbackHost } = await import('../../transport/guards.js');
@@ -51,10 +51,10 @@ export function registerServeCommand(program: Command, ctx: CliContext): void {
   program
     .command('ui')
     .description('Open the web dashboard: signs in to a running `thv serve`, or starts one on loopback')
-    .option('--port <port>', 'port for a new server (0 picks a free one)', '8080')
+    .addOption(portOption('--port <port>', 'port for a new server (0 picks a free one)', { allowZero: true, default: 8080 }))
     .option('--no-open', 'print the sign-in link instead of opening a browser')
-    .action(async (opts: { port: string; open: boolean }) => {
-      const port = parsePort(opts.port);
+    .action(async (opts: { port: number; open: boolean }) => {
+      const port = opts.port;
       const show = async (url: string) => {
         ctx.err(`Dashboard (this sign-in link works once, for 5 minutes):\n${url}\n`);
         // A headless process never opens a browser; the link above is all it gives.
@@ -106,10 +106,4 @@ async function signInToRunningServer(ctx: CliContext): Promise<string | undefine
   } catch {
     return undefined;
   }
-}
-
-function parsePort(text: string): number {
-  const port = Number(text);
-  if (!/^\d+$/.test(text) || port > 65535) throw badRequest(`--port must be a number from 0 to 65535, not "${text}"`);
-  return port;
 }

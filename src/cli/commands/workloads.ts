@@ -1,38 +1,25 @@
 import { isExposedHost } from '../../transport/mcp-guard.js';
 import { Option, type Command } from 'commander';
 import type { CliContext } from '../context.js';
-import { isInteractive } from '../context.js';
 import { failedTo } from '../errors.js';
 import { badRequest } from '../../core/errors.js';
-import { registerGroupCommands } from './groups.js';
-import { cliClientsObserver } from './client.js';
-import { formatAge, renderJson, renderTable } from '../output.js';
+import { renderJson, renderTable } from '../output.js';
 import type { WorkloadManager, RunRequest } from '../../workloads/manager.js';
 import { parseEnvFlags, parseHeaderFlags, parseSecretFlag, parseVolumeFlag } from '../run-flags.js';
+import { formatOption, groupOption, portOption, scopesOption, type OutputFormat } from '../options.js';
 import type { WorkloadInfo } from '../../workloads/types.js';
 import { parseRuntimeFlags } from '../isolation-flags.js';
 import { loadProfileArgument } from '../../isolation/profile-file.js';
 
-async function manager(ctx: CliContext): Promise<WorkloadManager> {
-  const { createWorkloadManager } = await import('../../workloads/service.js');
-  const workloads: WorkloadManager = createWorkloadManager({
-    paths: ctx.paths,
-    env: ctx.env,
-    interactive: isInteractive(ctx),
-    onProgress: (line) => ctx.err(`${line}\n`),
-    onStale: (stale) =>
-      ctx.err(`Warning: the registry could not be reached (${stale.error}); using data from ${formatAge(Date.now() - stale.fetchedAt)} ago.\n`),
-    // Registered AI clients follow the workloads (docs/clients.md).
-    observer: cliClientsObserver(ctx, () => workloads),
-  });
-  return workloads;
+function manager(ctx: CliContext): Promise<WorkloadManager> {
+  return ctx.app.workloads();
 }
 
 interface RunOptions {
   name?: string;
   group: string;
   transport?: 'stdio' | 'sse' | 'streamable-http';
-  proxyPort?: string;
+  proxyPort?: number;
   host: string;
   env: string[];
   secret: string[];
@@ -45,9 +32,9 @@ interface RunOptions {
   remoteAuthClientId?: string;
   remoteAuthClientSecret?: string;
   remoteAuthClientSecretFile?: string;
-  remoteAuthScopes?: string;
+  remoteAuthScopes?: string[];
   remoteAuthResource?: string;
-  remoteAuthCallbackPort?: string;
+  remoteAuthCallbackPort?: number;
   remoteAuthSkipBrowser?: boolean;
   remoteAuthTimeout?: string;
   remoteAuthBearerToken?: string;
@@ -66,9 +53,9 @@ export function registerWorkloadCommands(program: Command, ctx: CliContext): voi
     .argument('[target]', 'registry name, npx://…, uvx://… or URL')
     .argument('[args...]', 'arguments for the server (after --)')
     .option('--name <name>', 'workload name (derived from the target when not given)')
-    .option('--group <group>', 'group of the workload', 'default')
+    .addOption(groupOption('--group <group>', 'group of the workload', 'default'))
     .addOption(new Option('--transport <transport>', 'stdio servers: endpoint to print (both are served); remotes: the upstream transport').choices(['stdio', 'sse', 'streamable-http']))
-    .option('--proxy-port <port>', 'port for clients (a free one when not given)')
+    .addOption(portOption('--proxy-port <port>', 'port for clients (a free one when not given)'))
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('-e, --env <K=V>', 'environment variable for the server, stored as given (repeatable; use --secret for secrets)', collect, [])
     .option('--secret <NAME,target=ENV>', 'secret from the secrets store as an environment variable (repeatable)', collect, [])
@@ -84,9 +71,9 @@ export function registerWorkloadCommands(program: Command, ctx: CliContext): voi
     .option('--remote-auth-client-id <id>', 'OAuth client id')
     .option('--remote-auth-client-secret <secret>', 'OAuth client secret (kept in the secrets store)')
     .option('--remote-auth-client-secret-file <file>', 'file holding the OAuth client secret')
-    .option('--remote-auth-scopes <scopes>', 'comma-separated OAuth scopes')
+    .addOption(scopesOption('--remote-auth-scopes <scopes>', 'comma-separated OAuth scopes'))
     .option('--remote-auth-resource <uri>', 'RFC 8707 resource indicator')
-    .option('--remote-auth-callback-port <port>', 'port of the OAuth callback', '8666')
+    .addOption(portOption('--remote-auth-callback-port <port>', 'port of the OAuth callback', { default: 8666 }))
     .option('--remote-auth-skip-browser', 'print the authorization URL instead of opening a browser')
     .option('--remote-auth-timeout <duration>', 'how long to wait for the browser flow')
     .option('--remote-auth-bearer-token <token>', 'static bearer token (kept in the secrets store)')
@@ -108,7 +95,7 @@ export function registerWorkloadCommands(program: Command, ctx: CliContext): voi
         cwd: process.cwd(),
         ...(opts.name ? { name: opts.name } : {}),
         ...(opts.transport ? { transport: opts.transport } : {}),
-        ...(opts.proxyPort !== undefined ? { proxyPort: parsePort(opts.proxyPort, '--proxy-port') } : {}),
+        ...(opts.proxyPort !== undefined ? { proxyPort: opts.proxyPort } : {}),
         ...(opts.runtimeImage ? { runtimeImage: opts.runtimeImage } : {}),
         onProgress: (line) => ctx.err(`${line}\n`),
       };
@@ -137,9 +124,9 @@ export function registerWorkloadCommands(program: Command, ctx: CliContext): voi
     .alias('ls')
     .description('List workloads (running and failed; --all adds stopped ones)')
     .option('-a, --all', 'include stopped workloads')
-    .option('--group <group>', 'only workloads of this group')
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action(async (opts: { all?: boolean; group?: string; format: string }) => {
+    .addOption(groupOption('--group <group>', 'only workloads of this group'))
+    .addOption(formatOption())
+    .action(async (opts: { all?: boolean; group?: string; format: OutputFormat }) => {
       const workloads = await manager(ctx);
       const list = await failedTo('list workloads', () => workloads.list({ all: Boolean(opts.all), ...(opts.group ? { group: opts.group } : {}) }));
       if (opts.format === 'json') {
@@ -163,8 +150,8 @@ export function registerWorkloadCommands(program: Command, ctx: CliContext): voi
     .command('status')
     .description('Show the status of a workload')
     .argument('<name>')
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action(async (name: string, opts: { format: string }) => {
+    .addOption(formatOption())
+    .action(async (name: string, opts: { format: OutputFormat }) => {
       const workloads = await manager(ctx);
       const info = await failedTo('get the workload status', () => workloads.status(name));
       ctx.out(opts.format === 'json' ? renderJson(info) : describeWorkload(info));
@@ -175,7 +162,7 @@ export function registerWorkloadCommands(program: Command, ctx: CliContext): voi
     .description('Stop a workload, or all of them')
     .argument('[name]')
     .option('-a, --all', 'stop every running workload')
-    .option('--group <group>', 'with --all: only this group')
+    .addOption(groupOption('--group <group>', 'with --all: only this group'))
     .action(async (name: string | undefined, opts: { all?: boolean; group?: string }) => {
       const workloads = await manager(ctx);
       if (opts.all) {
@@ -225,7 +212,6 @@ export function registerWorkloadCommands(program: Command, ctx: CliContext): voi
       await printLog(workloads.logFile(name), { follow: Boolean(opts.follow), write: ctx.out });
     });
 
-  registerGroupCommands(program, ctx);
 }
 
 /** A remote OAuth login runs in the supervisor after the start; its URL goes to stderr at once. */
@@ -273,20 +259,14 @@ function remoteAuthInput(opts: RunOptions, cmd: Command): RunRequest['remoteAuth
     ...(opts.remoteAuthClientId ? { clientId: opts.remoteAuthClientId } : {}),
     ...(opts.remoteAuthClientSecret ? { clientSecret: opts.remoteAuthClientSecret } : {}),
     ...(opts.remoteAuthClientSecretFile ? { clientSecretFile: opts.remoteAuthClientSecretFile } : {}),
-    ...(opts.remoteAuthScopes ? { scopes: opts.remoteAuthScopes.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+    ...(opts.remoteAuthScopes?.length ? { scopes: opts.remoteAuthScopes } : {}),
     ...(opts.remoteAuthResource ? { resource: opts.remoteAuthResource } : {}),
-    ...(opts.remoteAuthCallbackPort ? { callbackPort: parsePort(opts.remoteAuthCallbackPort, '--remote-auth-callback-port') } : {}),
+    ...(opts.remoteAuthCallbackPort ? { callbackPort: opts.remoteAuthCallbackPort } : {}),
     ...(opts.remoteAuthSkipBrowser ? { skipBrowser: true } : {}),
     ...(opts.remoteAuthTimeout ? { timeout: opts.remoteAuthTimeout } : {}),
     ...(opts.remoteAuthBearerToken ? { bearerToken: opts.remoteAuthBearerToken } : {}),
     ...(opts.remoteAuthBearerTokenFile ? { bearerTokenFile: opts.remoteAuthBearerTokenFile } : {}),
   };
-}
-
-function parsePort(value: string, flag: string): number {
-  const port = Number(value);
-  if (!/^\d+$/.test(value) || port < 1 || port > 65535) throw usage(`${flag} ${value} is not a port number (1-65535)`);
-  return port;
 }
 
 function usage(message: string, command = 'run'): Error {
