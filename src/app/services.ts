@@ -89,12 +89,18 @@ export function createAppServices(options: AppOptions): AppServices {
     });
   });
 
+  const runtimes = once(async () => {
+    const [{ hostRuntimes }, { log }] = await Promise.all([import('../runtimes/index.js'), import('../core/log.js')]);
+    return hostRuntimes({ paths, env, log: log() });
+  });
+
   const workloads = once(async () => {
     const [{ WorkloadManager }, { clientsObserver }] = await Promise.all([import('../workloads/manager.js'), import('../clients/observer.js')]);
     const manager: InstanceType<typeof WorkloadManager> = new WorkloadManager({
       paths,
       env,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      runtimes: await runtimes(),
       // Registered AI clients follow the workloads (docs/clients.md).
       observer: clientsObserver({ paths, env, workloads: () => manager, ...(options.onClientReport ? { onReport: options.onClientReport } : {}) }),
       ...(options.openBrowser === false ? { supervisorEnv: { ...env, TOOLHIVE_NON_INTERACTIVE: '1' } } : {}),
@@ -116,10 +122,6 @@ export function createAppServices(options: AppOptions): AppServices {
     return new ClientService({ paths, env, groups: manager.groups, listWorkloads: (o) => manager.list(o) });
   });
 
-  const runtimes = once(async () => {
-    const [{ hostRuntimes }, { log }] = await Promise.all([import('../runtimes/index.js'), import('../core/log.js')]);
-    return hostRuntimes({ paths, env, log: log() });
-  });
 
   return { paths, env, interactive, config, secrets, registry, workloads, groups, clients, runtimes };
 }
