@@ -7,6 +7,7 @@ import { registerConfigCommands } from './config.js';
 import { registerSecretCommands } from './secret.js';
 import { registerWorkloadCommands } from './workloads.js';
 import { registerClientCommands } from './client.js';
+import { registerRuntimeCommands } from './runtime.js';
 import { registerGroupCommands } from './groups.js';
 
 /**
@@ -22,5 +23,6 @@ export const COMMAND_GROUPS: Array<(program: Command, ctx: CliContext) => void> 
   registerSecretCommands,
   registerWorkloadCommands,
   registerClientCommands,
+  registerRuntimeCommands,
   registerGroupCommands,
 ];
