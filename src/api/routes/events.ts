@@ -32,7 +32,7 @@ export function registerEventRoutes(app: FastifyInstance, deps: RouteDeps): void
     pending = (async () => {
       do {
         again = false;
-        const data = JSON.stringify({ workloads: await workloads.list({ all: true }).catch(() => []) });
+        const data = JSON.stringify({ workloads: await (await workloads).list({ all: true }).catch(() => []) });
         if (data !== last) {
           last = data;
           for (const send of listeners) send(data);
