@@ -1,5 +1,6 @@
 import * as oauth from 'oauth4webapi';
 import { ThvError } from '../core/errors.js';
+import { basicAuthorization } from './client-basic.js';
 import { fetchWithBodyLimit } from '../core/http.js';
 import { networkReason, type IssuerMetadata } from './oidc-discovery.js';
 
@@ -33,12 +34,19 @@ export type PublicClient = OAuthClient;
 function clientAuthentication(client: OAuthClient): oauth.ClientAuth {
   if (!client.clientSecret) return oauth.None();
   if (client.authMethod === 'client_secret_post') return oauth.ClientSecretPost(client.clientSecret);
-  if (client.authMethod === 'client_secret_basic') return oauth.ClientSecretBasic(client.clientSecret);
+  if (client.authMethod === 'client_secret_basic') return clientSecretBasic(client.clientSecret);
   const methods = client.issuer.token_endpoint_auth_methods_supported;
   if (Array.isArray(methods) && !methods.includes('client_secret_basic') && methods.includes('client_secret_post')) {
     return oauth.ClientSecretPost(client.clientSecret);
   }
-  return oauth.ClientSecretBasic(client.clientSecret);
+  return clientSecretBasic(client.clientSecret);
+}
+
+/** oauth4webapi's ClientSecretBasic over-escapes the client id; see client-basic.ts. */
+function clientSecretBasic(secret: string): oauth.ClientAuth {
+  return (_as, client, _body, headers) => {
+    headers.set('authorization', basicAuthorization(client.client_id, secret));
+  };
 }
 
 const TOKEN_TIMEOUT_MS = 30_000;

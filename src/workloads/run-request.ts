@@ -185,11 +185,11 @@ function remoteAuthConfig(name: string, input: RemoteAuthInput, toStore: StoredC
   if (input.clientSecretFile) auth.client_secret_file = input.clientSecretFile;
   if (input.bearerTokenFile) auth.bearer_token_file = input.bearerTokenFile;
   if (input.clientSecret) {
-    auth.client_secret_ref = `WORKLOAD_${name}_CLIENT_SECRET`;
+    auth.client_secret_ref = workloadSecretKey(name, 'CLIENT_SECRET');
     toStore.push({ key: auth.client_secret_ref, value: input.clientSecret });
   }
   if (input.bearerToken) {
-    auth.bearer_token_ref = `WORKLOAD_${name}_BEARER_TOKEN`;
+    auth.bearer_token_ref = workloadSecretKey(name, 'BEARER_TOKEN');
     toStore.push({ key: auth.bearer_token_ref, value: input.bearerToken });
   }
   return auth;
@@ -214,8 +214,19 @@ function deleteHeader(headers: Record<string, string>, name: string): void {
   for (const key of Object.keys(headers)) if (key.toLowerCase() === name.toLowerCase()) delete headers[key];
 }
 
-function headerSecretKey(workload: string, header: string): string {
-  return `WORKLOAD_${workload}_HEADER_${header.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+/**
+ * Secrets-store keys of a workload's credentials: `WORKLOAD_<name>:<what>`, with a header's name kept
+ * verbatim (`WORKLOAD_a:HEADER:Authorization`). Neither workload names nor header names can contain
+ * ":", so different (workload, credential) pairs never share a key (docs/remote-auth.md#credential-keys).
+ * Keys of older workloads (`WORKLOAD_a_HEADER_B_HEADER_AUTHORIZATION`, which could collide) stay
+ * readable: a workload's run config records the key it uses.
+ */
+export function workloadSecretKey(workload: string, what: 'CLIENT_SECRET' | 'BEARER_TOKEN'): string {
+  return `WORKLOAD_${workload}:${what}`;
+}
+
+export function headerSecretKey(workload: string, header: string): string {
+  return `WORKLOAD_${workload}:HEADER:${header}`;
 }
 
 /** `--volume` mounts on top of the profile (the built-in `none` when there is none), checked like the profile's own. */

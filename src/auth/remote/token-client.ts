@@ -1,4 +1,5 @@
 import { classifyTokenResponse, TokenRequestError, type TokenResponse } from '../classify.js';
+import { basicAuthorization } from '../client-basic.js';
 import type { TokenSet } from '../monitor.js';
 
 const TOKEN_TIMEOUT_MS = 30_000;
@@ -29,7 +30,7 @@ export async function refreshGrant(client: TokenEndpointClient, refreshToken: st
     accept: 'application/json',
   };
   if (client.clientSecret && client.authMethod !== 'client_secret_post') {
-    headers.authorization = `Basic ${Buffer.from(`${formEncode(client.clientId)}:${formEncode(client.clientSecret)}`).toString('base64')}`;
+    headers.authorization = basicAuthorization(client.clientId, client.clientSecret);
   } else {
     body.set('client_id', client.clientId);
     if (client.clientSecret) body.set('client_secret', client.clientSecret);
@@ -54,9 +55,4 @@ export function toTokenSet(tokens: TokenResponse, now: number): TokenSet {
     ...(tokens.refresh_token ? { refreshToken: tokens.refresh_token } : {}),
     ...(tokens.expires_in !== undefined ? { expiresAt: now + tokens.expires_in * 1000 } : {}),
   };
-}
-
-// RFC 6749 §2.3.1: client credentials are form-encoded before they go into Basic auth.
-function formEncode(value: string): string {
-  return encodeURIComponent(value).replace(/%20/g, '+');
 }
