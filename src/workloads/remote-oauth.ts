@@ -25,9 +25,7 @@ export const OAUTH_STATE_REF = 'oauth_state_ref';
 export async function createWorkloadOAuthCredentials(config: RunConfig, deps: RemoteCredentialsDeps): Promise<OAuthCredentials> {
   const auth = config.remote_auth!;
   const { log, env } = deps;
-  // A workload created before the key scheme changed keeps the key its run config recorded.
-  const recorded = (auth as Record<string, unknown>)[OAUTH_STATE_REF];
-  const key = recorded === `WORKLOAD_${config.name}_OAUTH` ? recorded : remoteAuthStateKey(config.name);
+  const key = remoteAuthStateKey(config.name);
   const store = await openWorkloadSecrets(deps);
   let stored = deps.secretValues[key];
   if (store) {

@@ -136,7 +136,7 @@ async function logText(): Promise<string> {
 async function storedRefreshToken(): Promise<string> {
   const paths = resolvePaths(home.env);
   const provider = await openSecretsProvider({ paths, env: home.env, config: {} as never, interactive: false });
-  const raw = await scopedSecrets(provider, 'workloads').get(`WORKLOAD_${NAME}:OAUTH`);
+  const raw = await scopedSecrets(provider, 'workloads').get(`WORKLOAD_${NAME}_OAUTH`);
   return (JSON.parse(raw!) as { refresh_token: string }).refresh_token;
 }
 

@@ -102,10 +102,10 @@ describe('run config updates', () => {
     for (let i = 0; i < 5; i++) {
       const name = `both-${i}`;
       await manager.create({ target: 'http://127.0.0.1:9/mcp', name, remoteAuth: { enabled: true } });
-      await Promise.all([manager.moveToGroup(name, 'other'), recordStateRef(name, `WORKLOAD_${name}:OAUTH`, { paths })]);
+      await Promise.all([manager.moveToGroup(name, 'other'), recordStateRef(name, `WORKLOAD_${name}_OAUTH`, { paths })]);
       const config = await manager.runConfigs.get(name);
       expect(config.group).toBe('other');
-      expect(config.remote_auth?.oauth_state_ref).toBe(`WORKLOAD_${name}:OAUTH`);
+      expect(config.remote_auth?.oauth_state_ref).toBe(`WORKLOAD_${name}_OAUTH`);
     }
   });
 });

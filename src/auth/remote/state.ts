@@ -24,12 +24,9 @@ const remoteAuthStateSchema = z.object({
 });
 export type RemoteAuthState = z.infer<typeof remoteAuthStateSchema>;
 
-/**
- * The secrets-store key (workloads scope) of a workload's OAuth state. ":" cannot occur in a workload
- * name, so no other workload's credential key can equal it (docs/remote-auth.md#credential-keys).
- */
+/** The secrets-store key (workloads scope) of a workload's OAuth state. */
 export function remoteAuthStateKey(workload: string): string {
-  return `WORKLOAD_${workload}:OAUTH`;
+  return `WORKLOAD_${workload}_OAUTH`;
 }
 
 /** Parses a stored value; anything unreadable counts as no state (a new login replaces it). */
