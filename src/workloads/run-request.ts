@@ -2,6 +2,7 @@ import { validateHeaderName, validateHeaderValue } from 'node:http';
 import { badRequest } from '../core/errors.js';
 import { checkName } from '../core/names.js';
 import { parseMount, type PermissionProfile } from '../isolation/profile.js';
+import { isLoopbackHost } from '../transport/guards.js';
 import type { RuntimeKind } from '../runtimes/types.js';
 import type { ResolvedSource } from './sources.js';
 import { DEFAULT_RUNTIME, type RemoteAuthConfig, type RunConfig } from './types.js';
@@ -48,6 +49,8 @@ export interface RunRequest {
   /** Headers sent to a remote; credential ones (see isSecretHeader) go to the secrets store. */
   headers?: Record<string, string>;
   remoteAuth?: RemoteAuthInput;
+  /** Send credentials to a plain-http remote that is not on this machine (docs/remote-auth.md#plain-http). */
+  allowInsecureHttp?: boolean;
   cwd?: string;
   /** How a local server is started (default: DEFAULT_RUNTIME). */
   runtime?: RuntimeKind;
@@ -91,6 +94,7 @@ export function buildRunConfig(
   const { plain: plainHeaders, secret: secretHeaders } = splitSecretHeaders(checkHeaders(req.headers ?? {}));
   const headers = { ...resolved.headers, ...plainHeaders };
   for (const header of Object.keys(secretHeaders)) deleteHeader(headers, header);
+  if (resolved.remoteUrl && !req.allowInsecureHttp) checkPlainHttp(resolved.remoteUrl, Boolean(req.remoteAuth) || Object.keys(secretHeaders).length > 0);
   const image = req.runtime === 'container' && !resolved.remoteUrl ? (resolved.image ?? resolved.buildRef) : undefined;
   const credentials: StoredCredential[] = [];
   const remoteAuth = req.remoteAuth ? remoteAuthConfig(name, req.remoteAuth, credentials) : undefined;
@@ -132,6 +136,19 @@ export function buildRunConfig(
     warnings.push(`the server expects ${v.name}${v.description ? ` (${v.description})` : ''}; pass it with ${how}`);
   }
   return { config, credentials };
+}
+
+/**
+ * Credentials (remote auth, a bearer token, credential headers) travel in clear text over plain http,
+ * so they go only to this machine unless the user says otherwise (docs/remote-auth.md#plain-http).
+ */
+function checkPlainHttp(remoteUrl: string, withCredentials: boolean): void {
+  const url = new URL(remoteUrl);
+  if (!withCredentials || url.protocol !== 'http:' || isLoopbackHost(url.hostname)) return;
+  throw badRequest(
+    `refusing to send credentials to ${url.host} over plain http: anyone on the network path could read them`,
+    'Use an https:// URL, or pass --allow-insecure-http if the network is trusted.',
+  );
 }
 
 export function checkWorkloadName(name: string): void {
@@ -217,9 +234,9 @@ function deleteHeader(headers: Record<string, string>, name: string): void {
 /**
  * Secrets-store keys of a workload's credentials: `WORKLOAD_<name>:<what>`, with a header's name kept
  * verbatim (`WORKLOAD_a:HEADER:Authorization`). Neither workload names nor header names can contain
- * ":", so different (workload, credential) pairs never share a key (docs/remote-auth.md#credential-keys).
- * Keys of older workloads (`WORKLOAD_a_HEADER_B_HEADER_AUTHORIZATION`, which could collide) stay
- * readable: a workload's run config records the key it uses.
+ * ":", so different (workload, credential) pairs never share a key, nor one with the OAuth state key
+ * `WORKLOAD_<name>_OAUTH` (no ":"; docs/remote-auth.md#credential-keys). Older workloads keep working:
+ * their run config records the keys they use.
  */
 export function workloadSecretKey(workload: string, what: 'CLIENT_SECRET' | 'BEARER_TOKEN'): string {
   return `WORKLOAD_${workload}:${what}`;

@@ -119,6 +119,7 @@ function remoteSource(url: string, transportFlag: RunConfig['transport'] | undef
   } catch {
     throw badRequest(`"${url}" is not a valid URL`);
   }
+  checkNoUrlCredentials(parsed);
   if (transportFlag === 'stdio') throw badRequest('--transport stdio is not possible for a remote server');
   const guessed = transport === 'sse' || /\/sse\/?$/.test(parsed.pathname) ? 'sse' : 'streamable-http';
   return {
@@ -129,6 +130,24 @@ function remoteSource(url: string, transportFlag: RunConfig['transport'] | undef
     headers,
     suggestedName: parsed.hostname.replace(/[^a-zA-Z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'remote',
   };
+}
+
+/** Query parameter names that usually carry a credential (`api_key`, `access_token`, `sig`, …). */
+const CREDENTIAL_PARAM = /key|token|secret|passw|pwd|auth|sig|session|jwt|bearer|credential/i;
+
+/**
+ * A remote URL is shown in client configs, list/status, the log, the run config and API answers, so it
+ * must not carry a credential: userinfo (which fetch would not even send) or a credential-like query
+ * parameter is refused, and the message does not repeat the URL (docs/remote-auth.md#url-credentials).
+ */
+function checkNoUrlCredentials(url: URL): void {
+  if (url.username || url.password) {
+    throw badRequest('the remote URL contains a user name or password (user:pass@host); thv would show it everywhere the URL appears and never send it', 'Remove it from the URL and pass the credential with --remote-header "Authorization: …" or --remote-auth-bearer-token-file.');
+  }
+  const names = [...new Set([...url.searchParams.keys()].filter((name) => CREDENTIAL_PARAM.test(name)))];
+  if (names.length) {
+    throw badRequest(`the remote URL has a query parameter that looks like a credential (${names.map((n) => JSON.stringify(n.replace(/[^\x20-\x7e]/g, '?').slice(0, 40))).join(', ')}); thv would show it in client configs, list/status, the log and the run config`, 'Remove it from the URL and pass the credential with --remote-header (e.g. --remote-header "X-API-Key: …") or --remote-auth-bearer-token-file.');
+  }
 }
 
 async function registrySource(name: string, extraArgs: string[], deps: SourceDeps, transportFlag: RunConfig['transport'] | undefined): Promise<ResolvedSource> {

@@ -28,3 +28,21 @@ describe('secrets-store keys of workload credentials (issue 14: credentials coll
     expect(keysOf('a', { headers: { Authorization: 'x' } })[0]).toBe('WORKLOAD_a:HEADER:Authorization');
   });
 });
+
+describe('credentials over plain http (issue 14)', () => {
+  const at = (url: string): ResolvedSource => ({ ...remote, remoteUrl: url });
+  const build = (url: string, req: Parameters<typeof buildRunConfig>[0]) => () => buildRunConfig(req, at(url), { name: 'w', group: 'default', createdAt: 'now' }, []);
+
+  it('are refused for a non-loopback host unless allowInsecureHttp is set', () => {
+    expect(build('http://192.0.2.1/mcp', { headers: { Authorization: 'Bearer x' } })).toThrow(/plain http/);
+    expect(build('http://mcp.example/mcp', { remoteAuth: { bearerTokenFile: '/t' } })).toThrow(expect.objectContaining({ hint: expect.stringContaining('--allow-insecure-http') }));
+    expect(build('http://192.0.2.1/mcp', { headers: { Authorization: 'Bearer x' }, allowInsecureHttp: true })).not.toThrow();
+  });
+
+  it('are accepted for loopback hosts and https, and plain http without credentials is unchanged', () => {
+    for (const url of ['http://127.0.0.1:8080/mcp', 'http://localhost/mcp', 'http://[::1]:9/mcp', 'https://mcp.example/mcp']) {
+      expect(build(url, { headers: { Authorization: 'Bearer x' } })).not.toThrow();
+    }
+    expect(build('http://192.0.2.1/mcp', { headers: { 'X-Trace': '1' } })).not.toThrow();
+  });
+});

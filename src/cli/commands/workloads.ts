@@ -28,6 +28,7 @@ interface RunOptions {
   runtimeImage?: string;
   volume: string[];
   remoteAuth?: boolean;
+  allowInsecureHttp?: boolean;
   remoteAuthIssuer?: string;
   remoteAuthClientId?: string;
   remoteAuthClientSecret?: string;
@@ -78,6 +79,7 @@ export function registerWorkloadCommands(program: Command, ctx: CliContext): voi
     .option('--remote-auth-timeout <duration>', 'how long to wait for the browser flow')
     .option('--remote-auth-bearer-token <token>', 'static bearer token (kept in the secrets store)')
     .option('--remote-auth-bearer-token-file <file>', 'file holding a static bearer token')
+    .option('--allow-insecure-http', 'send credentials to a plain http:// remote that is not on this machine')
     .action(async (target: string | undefined, args: string[], opts: RunOptions, cmd: Command) => {
       const { target: realTarget, command } = splitCommandLine(cmd, target, args);
       const req: RunRequest = {
@@ -97,6 +99,7 @@ export function registerWorkloadCommands(program: Command, ctx: CliContext): voi
         ...(opts.transport ? { transport: opts.transport } : {}),
         ...(opts.proxyPort !== undefined ? { proxyPort: opts.proxyPort } : {}),
         ...(opts.runtimeImage ? { runtimeImage: opts.runtimeImage } : {}),
+        ...(opts.allowInsecureHttp ? { allowInsecureHttp: true } : {}),
         onProgress: (line) => ctx.err(`${line}\n`),
       };
       const remoteAuth = remoteAuthInput(opts, cmd);
