@@ -53,3 +53,12 @@ describe('thv run with credentials to a plain http remote', () => {
     expect(await filesContaining(home.root, SECRET)).toEqual([]);
   });
 });
+
+describe('credentials on argv (issue 14)', () => {
+  it('--remote-auth-bearer-token and a credential --remote-header print a warning naming ps', async () => {
+    const res = await runThv(['run', 'http://192.0.2.10:8080/mcp', '--name', 'argv', '--remote-auth-bearer-token', SECRET, '--remote-header', `Authorization: Bearer ${SECRET}`], home);
+    expect(res.stderr).toMatch(/--remote-auth-bearer-token \(use --remote-auth-bearer-token-file\) is on the command line.*\(ps\)/);
+    expect(res.stderr).toMatch(/--remote-header with a credential is on the command line/);
+    expect(res.stdout + res.stderr).not.toContain(SECRET);
+  });
+});

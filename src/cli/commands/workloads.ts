@@ -8,6 +8,7 @@ import type { WorkloadManager, RunRequest } from '../../workloads/manager.js';
 import { parseEnvFlags, parseHeaderFlags, parseSecretFlag, parseVolumeFlag } from '../run-flags.js';
 import { formatOption, groupOption, portOption, scopesOption, type OutputFormat } from '../options.js';
 import type { WorkloadInfo } from '../../workloads/types.js';
+import { isSecretHeader } from '../../workloads/run-request.js';
 import { parseRuntimeFlags } from '../isolation-flags.js';
 import { loadProfileArgument } from '../../isolation/profile-file.js';
 
@@ -107,6 +108,13 @@ export function registerWorkloadCommands(program: Command, ctx: CliContext): voi
       const runtime = parseRuntimeFlags(opts);
       if (runtime) req.runtime = runtime;
       if (opts.permissionProfile !== undefined) req.permissionProfile = await loadProfileArgument(opts.permissionProfile);
+      // Values on argv are visible to every local user (ps, /proc/<pid>/cmdline): docs/remote-auth.md#url-credentials.
+      const onArgv = [
+        ...(opts.remoteAuthBearerToken ? ['--remote-auth-bearer-token (use --remote-auth-bearer-token-file)'] : []),
+        ...(opts.remoteAuthClientSecret ? ['--remote-auth-client-secret (use --remote-auth-client-secret-file)'] : []),
+        ...(opts.remoteHeader.some((h) => isSecretHeader(h.split(':')[0]!.trim())) ? ['--remote-header with a credential'] : []),
+      ];
+      for (const flag of onArgv) ctx.err(`Warning: the value of ${flag} is on the command line, where other local users can read it (ps).\n`);
       if (isExposedHost(opts.host)) {
         // docs/workloads.md#who-may-call-a-workload
         ctx.err(`Warning: the MCP endpoint has no authentication; listening on ${opts.host} exposes the server (and, for a remote, your credentials) to every machine that can reach that address. Host and Origin checks still refuse web pages.\n`);
