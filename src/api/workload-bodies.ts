@@ -4,6 +4,7 @@ import type { RunRequest } from '../workloads/manager.js';
 import type { RuntimeKind } from '../runtimes/types.js';
 import { builtinProfile, parseProfile } from '../isolation/profile.js';
 import type { RunConfig } from '../workloads/types.js';
+import { isolationSummary } from '../workloads/isolation.js';
 
 /**
  * ToolHive's workload request and response shapes (docs/api.md#toolhive-studio), mapped to thv's typed
@@ -273,6 +274,8 @@ export function toCreateRequestShape(config: RunConfig): Record<string, unknown>
     env_vars: config.env,
     secrets: config.secrets,
     header_forward: { add_plaintext_headers: config.headers },
+    // thv's own: how the server is confined (docs/isolation.md), as `thv status` shows it.
+    ...(kind !== 'remote' ? { runtime: config.runtime ?? 'none', isolation: isolationSummary(config), permission_profile: config.permission_profile } : {}),
     ...(config.remote_auth
       ? {
           oauth_config: {

@@ -315,7 +315,7 @@ describe('thv run https://… --remote-auth', () => {
       expect((await call(url)).status).toBe(503);
 
       expect(await followLogin(/(http:\/\/\S+)/.exec(context)![1]!)).toBe(200);
-      await waitFor('running', async () => (await app.inject({ method: 'GET', url: `/api/v1beta/workloads/${NAME}` })).json().status === 'running', 20_000);
+      await waitFor('running', async () => (await app.inject({ method: 'GET', url: `/api/v1beta/workloads/${NAME}/status` })).json().status === 'running', 20_000);
       expect((await call(url)).status).toBe(200);
       expect(await browserRuns()).toBe(0);
     } finally {
