@@ -116,7 +116,7 @@ describe('the dashboard served by thv serve', { timeout: 120_000 }, () => {
     const { page } = await signedIn(link);
     page.on('dialog', (dialog) => void dialog.accept());
     await page.getByRole('link', { name: 'Workloads' }).click();
-    await page.getByLabel('Name').fill('echo-ui');
+    await page.getByLabel('Name', { exact: true }).fill('echo-ui');
     await page.getByLabel(/^Command/).fill(`${process.execPath} ${STDIO_SERVER}`);
     await page.getByRole('button', { name: 'Run', exact: true }).click();
     const row = page.locator('tr[data-workload="echo-ui"]');
@@ -143,8 +143,8 @@ describe('the dashboard served by thv serve', { timeout: 120_000 }, () => {
     const { link } = await serveIn(await home());
     const { page } = await signedIn(link);
     await page.getByRole('link', { name: 'Secrets' }).click();
-    await page.getByLabel('Name').fill('demo-token');
-    await page.getByLabel('Value').fill('s3cr3t-value-never-shown');
+    await page.getByLabel('Name', { exact: true }).fill('demo-token');
+    await page.getByLabel('Value', { exact: true }).fill('s3cr3t-value-never-shown');
     await page.getByRole('button', { name: 'Save' }).click();
     const names = page.getByRole('list', { name: 'Secret names' });
     await eventually(() => names.textContent()).toContain('demo-token');

@@ -446,7 +446,8 @@ describe('a remote workload', () => {
     // X-Api-Key's value is a credential: it is kept in the secrets store (docs/workloads.md).
     const env = { TOOLHIVE_SECRETS_PASSWORD: 'a-test-password' };
     const run = await runThv(['run', upstream.url, '--name', 'r', '--remote-header', 'X-Api-Key: configured', '--remote-header', 'X-Tenant: acme'], home, { env });
-    expect(run.stderr).toBe('');
+    // The one line on stderr warns that the credential header was visible in ps (docs/remote-auth.md).
+    expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^Warning: the value of --remote-header with a credential is on the command line/)]);
     expect(run.code).toBe(0);
     const url = urlIn(run.stdout);
     expect(new URL(url).pathname).toBe('/mcp');
@@ -503,7 +504,8 @@ describe('a remote workload with a static bearer token', () => {
     const env = { TOOLHIVE_SECRETS_PASSWORD: 'a-test-password' };
     const token = 'static-token-abc123';
     const run = await runThv(['run', upstream.url, '--name', 'bearer', '--remote-auth-bearer-token', token], home, { env });
-    expect(run.stderr).toBe('');
+    expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^Warning: the value of --remote-auth-bearer-token /)]);
+    expect(run.stderr).not.toContain(token);
     expect(run.code).toBe(0);
     const client = await connectClient(urlIn(run.stdout));
     expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'authorised' } }))).toBe('authorised');
