@@ -5,7 +5,7 @@
 // passes exactly the same scenarios (docs/workloads.md#conformance).
 //
 // Servers: the v2 SDK's conformance server (serveStdio over stdio) and the conformance repo's v1-SDK
-// server (StdioServerTransport), both in conformance/servers/. Suites: 0.2.0-alpha.12 with
+// server (StdioServerTransport), from the folder THV_CONFORMANCE_SERVERS names. Suites: 0.2.0-alpha.12 with
 // `--requirements 2026-07-28` and `--requirements 2025-11-25`, and 0.1.16's default suite. Each
 // bridged workload is fresh and runs the suites modern-first, then a second one legacy-first, so
 // one era's traffic can never fix the era for the other. The conformance CLI needs Node 22: it is
@@ -14,6 +14,7 @@
 //   node scripts/conformance.mjs [--json] [--server v2|v1]     (needs `npm run build` first)
 import { spawn, execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -30,9 +31,17 @@ const SUITES = [
   { name: '0.2.0-alpha.12 --requirements 2025-11-25', cli: 'node_modules/@modelcontextprotocol/conformance/dist/index.js', args: ['--requirements', '2025-11-25'] },
   { name: '0.1.16 (active suite)', cli: 'node_modules/conformance-0116/dist/index.js', args: [] },
 ];
+// The conformance repository's example servers are its own code, so they are not kept in this repo:
+// THV_CONFORMANCE_SERVERS names a folder holding everything-v1.ts and everything-v2.ts (each given a
+// `stdio` first argument that serves over stdio), as docs/workloads.md#conformance describes.
+const serversDir = process.env.THV_CONFORMANCE_SERVERS;
+if (!serversDir || !existsSync(join(serversDir, 'everything-v2.ts'))) {
+  console.log('conformance: set THV_CONFORMANCE_SERVERS to a folder with everything-v1.ts and everything-v2.ts (docs/workloads.md#conformance); nothing was run.');
+  process.exit(0);
+}
 const SERVERS = {
-  v2: { label: 'v2 SDK (serveStdio)', file: join(root, 'conformance', 'servers', 'everything-v2.ts') },
-  v1: { label: 'v1 SDK (StdioServerTransport)', file: join(root, 'conformance', 'servers', 'everything-v1.ts') },
+  v2: { label: 'v2 SDK (serveStdio)', file: join(serversDir, 'everything-v2.ts') },
+  v1: { label: 'v1 SDK (StdioServerTransport)', file: join(serversDir, 'everything-v1.ts') },
 };
 
 const argv = process.argv.slice(2);
