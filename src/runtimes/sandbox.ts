@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, lstatSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -6,11 +6,11 @@ import { homedir, tmpdir } from 'node:os';
 import type { Paths } from '../core/paths.js';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { ThvError } from '../core/errors.js';
-import { killGroup, waitForGroupGone } from '../core/processes.js';
 import { EgressProxy, type EgressLogger, type Lookup } from '../isolation/egress-proxy.js';
 import { profileMounts, summariseProfile, type Mount } from '../isolation/profile.js';
 import { INIT_SCRIPT, PRELOAD_SCRIPT, SANDBOX_PROXY_PORT, SANDBOX_RUN_DIR, SANDBOX_UNDICI_DIR } from '../isolation/sandbox-scripts.js';
 import { installPackage, packageLaunch, type InstalledPackage } from './packages.js';
+import { spawnGroupLeader } from './process.js';
 import type { LaunchSpec, Runtime, ServerInstance } from './types.js';
 import { envText } from '../core/env.js';
 
@@ -238,34 +238,10 @@ export class SandboxRuntime implements Runtime {
     const { args, env } = this.buildArgs(spec);
     // Environment values (secrets among them) go in bwrap's environment, which it hands to the
     // sandbox unchanged: never on a command line other processes can read.
-    const child = spawn(bwrap, args, { env, detached: true, stdio: ['pipe', 'pipe', 'inherit'], shell: false });
-    return new Promise((resolvePromise, reject) => {
-      child.once('spawn', () => {
-        const pid = child.pid!;
-        child.stdin!.on('error', () => undefined);
-        const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => {
-          child.once('exit', (code, signal) => {
-            killGroup(pid, 'SIGKILL');
-            void waitForGroupGone(pid).then(() => done({ code, signal }));
-          });
-        });
-        resolvePromise({
-          pid,
-          stdin: child.stdin!,
-          stdout: child.stdout!,
-          exited,
-          // bwrap does not forward signals: SIGTERM ends it, and --die-with-parent then ends the
-          // sandbox's pid namespace, every process in it. The supervisor closes stdin first, which
-          // is how a stdio server is asked to exit.
-          terminate: () => killGroup(pid, 'SIGTERM'),
-          kill: () => killGroup(pid, 'SIGKILL'),
-        });
-      });
-      child.once('error', (err) => {
-        if (child.pid !== undefined) return;
-        reject(new ThvError('workload_failed', `failed to start bubblewrap: ${err.message}`, { cause: err }));
-      });
-    });
+    // bwrap does not forward signals: SIGTERM ends it, and --die-with-parent then ends the sandbox's
+    // pid namespace, every process in it. The supervisor closes stdin first, which is how a stdio
+    // server is asked to exit.
+    return spawnGroupLeader(bwrap, args, { env }, (err) => new ThvError('workload_failed', `failed to start bubblewrap: ${err.message}`, { cause: err }));
   }
 
   async dispose(): Promise<void> {
