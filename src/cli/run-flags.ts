@@ -41,3 +41,49 @@ export function parseVolumeFlag(flag: string): { declaration: string; writable: 
   if (!rest.startsWith('/')) throw badRequest(`--volume ${flag}: the host path must be absolute`, 'Use --volume /host/path:/path/inside[:ro].');
   return { declaration: rest, writable: !readOnly };
 }
+
+/**
+ * The `-file` forms of the credential flags (docs/remote-auth.md#credentials-on-the-command-line):
+ * `-` reads standard input, which only one flag can use. Returns the text, or throws a usage error.
+ */
+export interface CredentialFileReader {
+  /** Reads a named file as is. */
+  readFile(path: string): Promise<string>;
+  /** Reads standard input to its end. */
+  readStdin(): Promise<string>;
+}
+
+export const STDIN = '-';
+
+/** Reads each credential file once; a second `-` is refused because stdin is already consumed. */
+export function credentialFiles(reader: CredentialFileReader): (flag: string, path: string) => Promise<string> {
+  let stdinBy: string | undefined;
+  return async (flag, path) => {
+    if (path === STDIN) {
+      if (stdinBy) throw badRequest(`${flag} - and ${stdinBy} - both read standard input`, 'Give at most one credential on stdin; put the others in files.');
+      stdinBy = flag;
+      return reader.readStdin();
+    }
+    try {
+      return await reader.readFile(path);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw badRequest(`cannot read ${flag} ${path}${code ? ` (${code})` : ''}`, 'Give a readable file, or - for standard input.');
+    }
+  };
+}
+
+/** A token or secret read from a file or stdin: the surrounding whitespace (the final newline) is not part of it. */
+export function credentialText(flag: string, text: string): string {
+  const value = text.trim();
+  if (!value) throw badRequest(`${flag} gave an empty value`, 'The file (or stdin) must hold the credential.');
+  return value;
+}
+
+/** `--remote-header-file`: one `Name: value` per line; blank lines are skipped. */
+export function parseHeaderFile(text: string): Record<string, string> {
+  const lines = text.split(/\r?\n/).filter((line) => line.trim() !== '');
+  if (lines.length === 0) throw badRequest('a --remote-header-file holds no header', 'Write one "Name: value" per line.');
+  // parseHeaderFlags never echoes a line: its value may be a credential.
+  return parseHeaderFlags(lines.map((line) => line.trim()));
+}

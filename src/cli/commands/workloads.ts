@@ -5,7 +5,9 @@ import { failedTo } from '../errors.js';
 import { badRequest } from '../../core/errors.js';
 import { renderJson, renderTable } from '../output.js';
 import type { WorkloadManager, RunRequest } from '../../workloads/manager.js';
-import { parseEnvFlags, parseHeaderFlags, parseSecretFlag, parseVolumeFlag } from '../run-flags.js';
+import { readFile } from 'node:fs/promises';
+import { resolve as resolvePath } from 'node:path';
+import { credentialFiles, credentialText, parseEnvFlags, parseHeaderFile, parseHeaderFlags, parseSecretFlag, parseVolumeFlag, STDIN } from '../run-flags.js';
 import { formatOption, groupOption, portOption, scopesOption, type OutputFormat } from '../options.js';
 import type { WorkloadInfo } from '../../workloads/types.js';
 import { isSecretHeader } from '../../workloads/run-request.js';
@@ -25,6 +27,7 @@ interface RunOptions {
   env: string[];
   secret: string[];
   remoteHeader: string[];
+  remoteHeaderFile: string[];
   foreground?: boolean;
   runtimeImage?: string;
   volume: string[];
@@ -62,6 +65,7 @@ export function registerWorkloadCommands(program: Command, ctx: CliContext): voi
     .option('-e, --env <K=V>', 'environment variable for the server, stored as given (repeatable; use --secret for secrets)', collect, [])
     .option('--secret <NAME,target=ENV>', 'secret from the secrets store as an environment variable (repeatable)', collect, [])
     .option('--remote-header <Name: value>', 'header sent to a remote server with every request (repeatable; credential values are kept in the secrets store)', collect, [])
+    .option('--remote-header-file <file>', 'file of "Name: value" lines (- for stdin), read once and sent like --remote-header (repeatable)', collect, [])
     .option('--foreground', 'run in this process instead of a detached supervisor')
     .option('--runtime <runtime>', 'how a local server runs: sandbox (default on Linux), none (unconfined), container')
     .option('--isolation <none>', 'alias of --runtime: --isolation none runs the server unconfined')
@@ -72,17 +76,19 @@ export function registerWorkloadCommands(program: Command, ctx: CliContext): voi
     .option('--remote-auth-issuer <url>', 'OAuth issuer of the remote server')
     .option('--remote-auth-client-id <id>', 'OAuth client id')
     .option('--remote-auth-client-secret <secret>', 'OAuth client secret (kept in the secrets store)')
-    .option('--remote-auth-client-secret-file <file>', 'file holding the OAuth client secret')
+    .option('--remote-auth-client-secret-file <file>', 'file holding the OAuth client secret, read at every start (- for stdin: read once, kept in the secrets store)')
     .addOption(scopesOption('--remote-auth-scopes <scopes>', 'comma-separated OAuth scopes'))
     .option('--remote-auth-resource <uri>', 'RFC 8707 resource indicator')
     .addOption(portOption('--remote-auth-callback-port <port>', 'port of the OAuth callback', { default: 8666 }))
     .option('--remote-auth-skip-browser', 'print the authorization URL instead of opening a browser')
     .option('--remote-auth-timeout <duration>', 'how long to wait for the browser flow')
     .option('--remote-auth-bearer-token <token>', 'static bearer token (kept in the secrets store)')
-    .option('--remote-auth-bearer-token-file <file>', 'file holding a static bearer token')
+    .option('--remote-auth-bearer-token-file <file>', 'file holding a static bearer token, read at every start (- for stdin: read once, kept in the secrets store)')
     .option('--allow-insecure-http', 'send credentials to a plain http:// remote that is not on this machine')
     .action(async (target: string | undefined, args: string[], opts: RunOptions, cmd: Command) => {
       const { target: realTarget, command } = splitCommandLine(cmd, target, args);
+      // The -file forms keep credentials off argv; `-` reads stdin (docs/remote-auth.md#credentials-on-the-command-line).
+      const fromFiles = await failedTo('run the workload', () => readCredentialFlags(opts));
       const req: RunRequest = {
         ...(realTarget !== undefined ? { target: realTarget } : {}),
         command,
@@ -92,7 +98,7 @@ export function registerWorkloadCommands(program: Command, ctx: CliContext): voi
         ...(await failedTo('run the workload', async () => ({
           env: parseEnvFlags(opts.env),
           secrets: opts.secret.map(parseSecretFlag),
-          headers: parseHeaderFlags(opts.remoteHeader),
+          headers: { ...parseHeaderFlags(opts.remoteHeader), ...fromFiles.headers },
           ...(opts.volume.length ? { volumes: opts.volume.map(parseVolumeFlag) } : {}),
         }))),
         cwd: process.cwd(),
@@ -103,7 +109,7 @@ export function registerWorkloadCommands(program: Command, ctx: CliContext): voi
         ...(opts.allowInsecureHttp ? { allowInsecureHttp: true } : {}),
         onProgress: (line) => ctx.err(`${line}\n`),
       };
-      const remoteAuth = remoteAuthInput(opts, cmd);
+      const remoteAuth = remoteAuthInput(opts, cmd, fromFiles);
       if (remoteAuth) req.remoteAuth = remoteAuth;
       const runtime = parseRuntimeFlags(opts);
       if (runtime) req.runtime = runtime;
@@ -112,7 +118,7 @@ export function registerWorkloadCommands(program: Command, ctx: CliContext): voi
       const onArgv = [
         ...(opts.remoteAuthBearerToken ? ['--remote-auth-bearer-token (use --remote-auth-bearer-token-file)'] : []),
         ...(opts.remoteAuthClientSecret ? ['--remote-auth-client-secret (use --remote-auth-client-secret-file)'] : []),
-        ...(opts.remoteHeader.some((h) => isSecretHeader(h.split(':')[0]!.trim())) ? ['--remote-header with a credential'] : []),
+        ...(opts.remoteHeader.some((h) => isSecretHeader(/^[^\s:=]*/.exec(h)![0])) ? ['--remote-header with a credential (use --remote-header-file)'] : []),
       ];
       for (const flag of onArgv) ctx.err(`Warning: the value of ${flag} is on the command line, where other local users can read it (ps).\n`);
       if (isExposedHost(opts.host)) {
@@ -261,22 +267,52 @@ function splitCommandLine(cmd: Command, target: string | undefined, args: string
   return { target: before[0], command: after };
 }
 
-function remoteAuthInput(opts: RunOptions, cmd: Command): RunRequest['remoteAuth'] {
+interface CredentialsFromFiles {
+  headers: Record<string, string>;
+  /** Read from stdin (`-`): kept in the secrets store like the flag's value. */
+  bearerToken?: string;
+  clientSecret?: string;
+  /** Named files, made absolute: the supervisor reads them at every start, from another working directory. */
+  bearerTokenFile?: string;
+  clientSecretFile?: string;
+}
+
+async function readCredentialFlags(opts: RunOptions): Promise<CredentialsFromFiles> {
+  const read = credentialFiles({
+    readFile: (path) => readFile(path, 'utf8'),
+    readStdin: async () => {
+      let text = '';
+      for await (const chunk of process.stdin) text += String(chunk);
+      return text;
+    },
+  });
+  const out: CredentialsFromFiles = { headers: {} };
+  for (const file of opts.remoteHeaderFile) Object.assign(out.headers, parseHeaderFile(await read('--remote-header-file', file)));
+  if (opts.remoteAuthBearerTokenFile === STDIN) out.bearerToken = credentialText('--remote-auth-bearer-token-file -', await read('--remote-auth-bearer-token-file', STDIN));
+  else if (opts.remoteAuthBearerTokenFile) out.bearerTokenFile = resolvePath(opts.remoteAuthBearerTokenFile);
+  if (opts.remoteAuthClientSecretFile === STDIN) out.clientSecret = credentialText('--remote-auth-client-secret-file -', await read('--remote-auth-client-secret-file', STDIN));
+  else if (opts.remoteAuthClientSecretFile) out.clientSecretFile = resolvePath(opts.remoteAuthClientSecretFile);
+  return out;
+}
+
+function remoteAuthInput(opts: RunOptions, cmd: Command, files: CredentialsFromFiles): RunRequest['remoteAuth'] {
   const given = Object.keys(opts).some((k) => k.startsWith('remoteAuth') && cmd.getOptionValueSource(k) === 'cli');
   if (!given) return undefined;
+  const clientSecret = opts.remoteAuthClientSecret ?? files.clientSecret;
+  const bearerToken = opts.remoteAuthBearerToken ?? files.bearerToken;
   return {
     ...(opts.remoteAuth ? { enabled: true } : {}),
     ...(opts.remoteAuthIssuer ? { issuer: opts.remoteAuthIssuer } : {}),
     ...(opts.remoteAuthClientId ? { clientId: opts.remoteAuthClientId } : {}),
-    ...(opts.remoteAuthClientSecret ? { clientSecret: opts.remoteAuthClientSecret } : {}),
-    ...(opts.remoteAuthClientSecretFile ? { clientSecretFile: opts.remoteAuthClientSecretFile } : {}),
+    ...(clientSecret ? { clientSecret } : {}),
+    ...(files.clientSecretFile ? { clientSecretFile: files.clientSecretFile } : {}),
     ...(opts.remoteAuthScopes?.length ? { scopes: opts.remoteAuthScopes } : {}),
     ...(opts.remoteAuthResource ? { resource: opts.remoteAuthResource } : {}),
     ...(opts.remoteAuthCallbackPort ? { callbackPort: opts.remoteAuthCallbackPort } : {}),
     ...(opts.remoteAuthSkipBrowser ? { skipBrowser: true } : {}),
     ...(opts.remoteAuthTimeout ? { timeout: opts.remoteAuthTimeout } : {}),
-    ...(opts.remoteAuthBearerToken ? { bearerToken: opts.remoteAuthBearerToken } : {}),
-    ...(opts.remoteAuthBearerTokenFile ? { bearerTokenFile: opts.remoteAuthBearerTokenFile } : {}),
+    ...(bearerToken ? { bearerToken } : {}),
+    ...(files.bearerTokenFile ? { bearerTokenFile: files.bearerTokenFile } : {}),
   };
 }
 
