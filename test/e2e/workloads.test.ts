@@ -447,7 +447,7 @@ describe('a remote workload', () => {
     const env = { TOOLHIVE_SECRETS_PASSWORD: 'a-test-password' };
     const run = await runThv(['run', upstream.url, '--name', 'r', '--remote-header', 'X-Api-Key: configured', '--remote-header', 'X-Tenant: acme'], home, { env });
     // The one line on stderr warns that the credential header was visible in ps (docs/remote-auth.md).
-    expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^Warning: the value of --remote-header with a credential is on the command line/)]);
+    expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^Warning: the value of --remote-header with a credential \(use --remote-header-file\) is on the command line/)]);
     expect(run.code).toBe(0);
     const url = urlIn(run.stdout);
     expect(new URL(url).pathname).toBe('/mcp');
