@@ -32,8 +32,8 @@ export const authConfigSchema = {
 
 const registryInfoProperties = {
   name: { type: 'string' },
-  type: { type: 'string', enum: ['embedded', 'file', 'url', 'api'] },
-  source: { type: 'string' },
+  type: { type: 'string', enum: ['default', 'file', 'url', 'api'], description: '`default` is the built-in catalog' },
+  source: { type: 'string', description: 'the URL or file path; empty for the built-in catalog' },
   auth_status: { type: 'string', enum: ['none', 'configured', 'authenticated'] },
   auth_type: { type: 'string', enum: ['oauth', 'bearer', ''] },
   auth_config: authConfigSchema,
@@ -78,12 +78,14 @@ export const serverListProperties = {
   remote_servers: { type: 'array', items: remoteServerSchema },
 } as const;
 
+/** ToolHive's `registry.Registry`: servers keyed by name (the list routes answer arrays). */
 export const catalogSchema = {
   type: 'object',
   properties: {
     version: { type: 'string' },
     last_updated: { type: 'string' },
-    ...serverListProperties,
+    servers: { type: 'object', additionalProperties: catalogServerSchema },
+    remote_servers: { type: 'object', additionalProperties: remoteServerSchema },
   },
   required: ['servers', 'remote_servers'],
 } as const;

@@ -68,9 +68,10 @@ export class SecretsService {
     return { type, capabilities };
   }
 
-  async setup(providerType: SecretsProviderType): Promise<SetupSecretsResult> {
+  /** `options`: the API's `POST /secrets` (a password in the body, or one made up and kept in the OS keyring). */
+  async setup(providerType: SecretsProviderType, options: { password?: string; generateIfKeyring?: boolean } = {}): Promise<SetupSecretsResult> {
     const { setupSecrets } = await import('./index.js');
-    const result = await setupSecrets({ paths: this.deps.paths, env: this.deps.env, providerType, interactive: this.deps.interactive });
+    const result = await setupSecrets({ paths: this.deps.paths, env: this.deps.env, providerType, interactive: this.deps.interactive, ...options });
     this.opened = undefined;
     return result;
   }

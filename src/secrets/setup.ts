@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { access } from 'node:fs/promises';
 import { ThvError } from '../core/errors.js';
 import type { Paths } from '../core/paths.js';
@@ -15,6 +16,13 @@ export interface SetupSecretsOptions {
   env: NodeJS.ProcessEnv;
   providerType: SecretsProviderType;
   interactive: boolean;
+  /** A password given by the caller (the API's `POST /secrets`); it wins over every other source. */
+  password?: string;
+  /**
+   * Without a terminal and without a password: make up a random one for a new store when the OS
+   * keyring keeps it (ToolHive Studio's first start). Never for an existing store.
+   */
+  generateIfKeyring?: boolean;
   keyring?: PasswordKeyring;
   prompt?: (question: string) => Promise<string>;
   kdf?: KdfParams;
@@ -38,10 +46,11 @@ export async function setupSecrets(opts: SetupSecretsOptions): Promise<SetupSecr
   let passwordInKeyring = false;
   if (opts.providerType === 'encrypted') {
     const exists = await access(opts.paths.secretsFile).then(() => true, () => false);
-    const password = await chooseSetupPassword(opts, exists);
-    const store = new EncryptedSecretsProvider({ file: opts.paths.secretsFile, password: async () => password, ...(opts.kdf ? { kdf: opts.kdf } : {}) });
+    const keyring = opts.keyring ?? osKeyring({ env: opts.env });
+    const password = await chooseSetupPassword(opts, exists, keyring);
+    const store = new EncryptedSecretsProvider({ file: opts.paths.secretsFile, password: async () => password.value, ...(opts.kdf ? { kdf: opts.kdf } : {}) });
     ({ created } = await store.initialize());
-    passwordInKeyring = await (opts.keyring ?? osKeyring({ env: opts.env })).write(password);
+    passwordInKeyring = password.inKeyring || (await keyring.write(password.value));
   }
   await new ConfigStore(opts.paths.configFile).update((draft) => {
     draft.secrets = { ...draft.secrets, provider_type: opts.providerType, setup_completed: true };
@@ -49,15 +58,25 @@ export async function setupSecrets(opts: SetupSecretsOptions): Promise<SetupSecr
   return { providerType: opts.providerType, created, passwordInKeyring };
 }
 
-async function chooseSetupPassword(opts: SetupSecretsOptions, storeExists: boolean): Promise<string> {
+async function chooseSetupPassword(opts: SetupSecretsOptions, storeExists: boolean, keyring: PasswordKeyring): Promise<{ value: string; inKeyring: boolean }> {
   const prompt = opts.prompt ?? ((question: string) => promptHidden(question));
+  if (opts.password) return { value: opts.password, inKeyring: false };
   if (opts.interactive) {
-    if (!storeExists) return promptNewPassword(prompt);
+    if (!storeExists) return { value: await promptNewPassword(prompt), inKeyring: false };
     const password = await prompt('Password of the existing secrets store: ');
-    if (password) return password;
+    if (password) return { value: password, inKeyring: false };
   } else {
     const fromEnv = envText(opts.env, 'TOOLHIVE_SECRETS_PASSWORD');
-    if (fromEnv) return fromEnv;
+    if (fromEnv) return { value: fromEnv, inKeyring: false };
+    if (opts.generateIfKeyring) {
+      const fromKeyring = await keyring.read();
+      if (fromKeyring) return { value: fromKeyring, inKeyring: true };
+      if (!storeExists) {
+        // Kept only where it can be found again: a password nobody knows and no keyring holds would lock the store for good.
+        const generated = randomBytes(32).toString('base64url');
+        if (await keyring.write(generated)) return { value: generated, inKeyring: true };
+      }
+    }
   }
   throw new ThvError('secrets_unavailable', 'no password for the encrypted secrets store', {
     hint: `Run \`thv secret setup\` in a terminal, or set ${PASSWORD_ENV} when running it without one.`,

@@ -36,7 +36,7 @@ describe('CSRF defence: a web page cannot drive the API through the browser', ()
       body: { local_path: '/etc/passwd' },
     });
     expect(res.status).toBe(403);
-    expect((await api.send('/api/v1beta/registry')).json).toMatchObject({ registries: [{ type: 'embedded' }] });
+    expect((await api.send('/api/v1beta/registry')).json).toMatchObject({ registries: [{ type: 'default' }] });
   });
 
   it('another site on this machine (a loopback Origin with another port, or none) is foreign too', async () => {
@@ -83,7 +83,7 @@ describe('CSRF defence: a web page cannot drive the API through the browser', ()
       expect(res.status, String(type)).toBe(415);
       expect(res.json).toMatchObject({ code: 'unsupported_media_type' });
     }
-    expect((await api.send('/api/v1beta/registry')).json).toMatchObject({ registries: [{ type: 'embedded' }] });
+    expect((await api.send('/api/v1beta/registry')).json).toMatchObject({ registries: [{ type: 'default' }] });
   });
 
   it('Sec-Fetch-Site: cross-site is refused on a POST; same-origin and none are fine', async () => {

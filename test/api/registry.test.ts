@@ -30,17 +30,19 @@ describe('registry routes on the embedded catalog', () => {
     const res = await api.send(R);
     expect(res.status).toBe(200);
     expect(res.json).toEqual({
-      registries: [{ name: 'default', type: 'embedded', source: 'embedded catalog', auth_status: 'none', auth_type: '' }],
+      registries: [{ name: 'default', type: 'default', source: '', auth_status: 'none', auth_type: '' }],
     });
   });
 
   it('GET /registry/default carries the info and the catalog', async () => {
     const res = await api.send(`${R}/default`);
     expect(res.status).toBe(200);
-    const body = res.json as Info & { registry: { servers: unknown[]; remote_servers: unknown[]; last_updated: string }; stale?: boolean };
-    expect(body).toMatchObject({ name: 'default', type: 'embedded', auth_status: 'none', auth_type: '' });
-    expect(body.registry.servers.length).toBeGreaterThan(50);
-    expect(body.registry.remote_servers.length).toBeGreaterThan(0);
+    const body = res.json as Info & { server_count: number; registry: { servers: Record<string, unknown>; remote_servers: Record<string, unknown>; last_updated: string }; stale?: boolean };
+    expect(body).toMatchObject({ name: 'default', type: 'default', auth_status: 'none', auth_type: '' });
+    expect(Object.keys(body.registry.servers).length).toBeGreaterThan(50);
+    expect(body.registry.servers['io.github.stacklok/fetch']).toMatchObject({ name: 'io.github.stacklok/fetch' });
+    expect(body.server_count).toBe(Object.keys(body.registry.servers).length + Object.keys(body.registry.remote_servers).length);
+    expect(Object.keys(body.registry.remote_servers).length).toBeGreaterThan(0);
     expect(body.registry.last_updated).toBe('2026-11-30T00:00:00Z');
     expect(body.stale).toBeUndefined();
   });
@@ -101,7 +103,7 @@ describe('PUT /registry/default', () => {
 
     const reset = await api.send(`${R}/default`, { method: 'PUT' });
     expect(reset.status).toBe(200);
-    expect(reset.json).toMatchObject({ type: 'embedded', auth_status: 'none', auth_type: '' });
+    expect(reset.json).toMatchObject({ type: 'default', auth_status: 'none', auth_type: '' });
     const after = (await api.send(`${R}/default/servers`)).json as { servers: unknown[] };
     expect(after.servers.length).toBeGreaterThan(4);
   });
@@ -111,7 +113,7 @@ describe('PUT /registry/default', () => {
       await api.send(`${R}/default`, { method: 'PUT', body: { local_path: `${DATA}/example-registry.json` } });
       const res = await api.send(`${R}/default`, { method: 'PUT', ...options });
       expect(res.status).toBe(200);
-      expect(res.json).toMatchObject({ type: 'embedded' });
+      expect(res.json).toMatchObject({ type: 'default' });
     }
   });
 
@@ -119,7 +121,7 @@ describe('PUT /registry/default', () => {
     const res = await api.send(`${R}/default`, { method: 'PUT', body: { local_path: `${DATA}/legacy-registry.json` } });
     expect(res.status).toBe(502);
     expect(res.json).toMatchObject({ code: 'registry_legacy_format', message: expect.stringContaining('thv registry convert') });
-    expect((await api.send(R)).json).toMatchObject({ registries: [{ type: 'embedded' }] });
+    expect((await api.send(R)).json).toMatchObject({ registries: [{ type: 'default' }] });
   });
 
   it('two sources at once, or auth without a source, are 400 bad_request', async () => {

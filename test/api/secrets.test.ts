@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { access, readFile } from 'node:fs/promises';
 import { resolvePaths } from '../../src/core/paths.js';
-import { EncryptedSecretsProvider, scopedSecrets } from '../../src/secrets/index.js';
+import { EncryptedSecretsProvider, scopedSecrets, setupSecrets } from '../../src/secrets/index.js';
 import { makeTempHome, runThv, type TempHome } from '../fixtures/cli.js';
 import { CHEAP_KDF } from '../secrets/helpers.js';
 import { startTestApi, type HttpResult, type TestApi } from './helpers.js';
@@ -224,5 +225,100 @@ describe('secrets routes on the environment provider', () => {
       expect((res.json as { message: string }).message).toMatch(/read-only.*TOOLHIVE_SECRET_/);
     }
     expectNoValue(results, api, 'env-token-value');
+  });
+});
+
+describe('POST /secrets: provider setup, as ToolHive Studio calls it', () => {
+  const SETUP = '/api/v1beta/secrets';
+
+  it('with no password source it is 503 secrets_unavailable and creates nothing; with one it creates the store, which then works', async () => {
+    const home = await makeTempHome();
+    const paths = resolvePaths(home.env);
+    const bare = await startTestApi({ home });
+    try {
+      const refused = await bare.send(SETUP, { method: 'POST', body: { provider_type: 'encrypted' } });
+      expect(refused.status).toBe(503);
+      expect(refused.json).toMatchObject({ code: 'secrets_unavailable' });
+      await expect(access(paths.secretsFile)).rejects.toThrow();
+      await expect(access(paths.configFile)).rejects.toThrow();
+    } finally {
+      await bare.close();
+    }
+    const api = await startTestApi({ home, env: WITH_PASSWORD });
+    try {
+      const res = await api.send(SETUP, { method: 'POST', body: { provider_type: 'encrypted' } });
+      expect(res.status).toBe(201);
+      expect(res.json).toMatchObject({ provider_type: 'encrypted', message: expect.stringContaining('new, empty encrypted store') });
+      await access(paths.secretsFile);
+      expect(await readFile(paths.configFile, 'utf8')).toMatch(/provider_type: encrypted/);
+      expect((await api.send(KEYS, { method: 'POST', body: { key: 'K', value: 'v-after-setup' } })).status).toBe(201);
+      // Again: the existing store opens with the password, and keeps its secrets.
+      const again = await api.send(SETUP, { method: 'POST', body: {} });
+      expect(again.status).toBe(201);
+      expect(again.json).toMatchObject({ message: expect.stringContaining('existing encrypted store opens') });
+      expect((await api.send(KEYS)).json).toEqual({ keys: [{ key: 'K' }] });
+    } finally {
+      await api.close();
+      await home.cleanup();
+    }
+  });
+
+  it('a password in the body opens an existing store; a wrong one is 503 secrets_locked, never echoed, and the store is untouched', async () => {
+    const home = await makeTempHome();
+    const store = await storeIn(home);
+    await store.set('KEEP', 'kept-value');
+    const before = await readFile(resolvePaths(home.env).secretsFile);
+    const api = await startTestApi({ home });
+    try {
+      const wrong = await api.send(SETUP, { method: 'POST', body: { provider_type: 'encrypted', password: 'not-the-password-xyz' } });
+      expect(wrong.status).toBe(503);
+      expect(wrong.json).toMatchObject({ code: 'secrets_locked' });
+      expectNoValue([wrong], api, 'not-the-password-xyz');
+      expect(await readFile(resolvePaths(home.env).secretsFile)).toEqual(before);
+      const right = await api.send(SETUP, { method: 'POST', body: { provider_type: 'encrypted', password: PASSWORD } });
+      expect(right.status).toBe(201);
+      expect(right.json).toMatchObject({ provider_type: 'encrypted', message: expect.stringContaining('TOOLHIVE_SECRETS_PASSWORD') });
+      expectNoValue([right], api, PASSWORD);
+    } finally {
+      await api.close();
+      await home.cleanup();
+    }
+  });
+
+  it('environment is recorded and served at once; an unknown provider or a wrong type is 400', async () => {
+    const api = await startTestApi({ env: { TOOLHIVE_SECRET_FROM_ENV: 'x' } });
+    try {
+      for (const body of [{ provider_type: '1password' }, { provider_type: 1 }, { provider_type: 'encrypted', extra: true }]) {
+        const res = await api.send(SETUP, { method: 'POST', body });
+        expect(res.status, JSON.stringify(body)).toBe(400);
+        expect(res.json).toMatchObject({ code: 'bad_request' });
+      }
+      const res = await api.send(SETUP, { method: 'POST', body: { provider_type: 'environment' } });
+      expect(res.status).toBe(201);
+      expect(res.json).toEqual({ provider_type: 'environment', message: 'secrets provider set to environment' });
+      expect((await api.send(S)).json).toMatchObject({ provider_type: 'environment' });
+      expect((await api.send(KEYS)).json).toEqual({ keys: [{ key: 'FROM_ENV' }] });
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('without a password, a new store gets a random one only where the keyring keeps it (Studio\'s first start)', async () => {
+    const dirs = await makeTempHome();
+    try {
+      const kept: string[] = [];
+      const keyring = { read: async () => kept[0], write: async (p: string) => (kept.push(p), true) };
+      const result = await setupSecrets({ paths: resolvePaths(dirs.env), env: dirs.env, providerType: 'encrypted', interactive: false, generateIfKeyring: true, keyring, kdf: CHEAP_KDF });
+      expect(result).toMatchObject({ created: true, passwordInKeyring: true });
+      expect(kept).toHaveLength(1);
+      expect(kept[0]!.length).toBeGreaterThanOrEqual(40);
+      const reopened = new EncryptedSecretsProvider({ file: resolvePaths(dirs.env).secretsFile, password: async () => kept[0]! });
+      await expect(reopened.list()).resolves.toEqual([]);
+      // A second setup finds the password in the keyring and keeps the store.
+      await expect(setupSecrets({ paths: resolvePaths(dirs.env), env: dirs.env, providerType: 'encrypted', interactive: false, generateIfKeyring: true, keyring })).resolves.toMatchObject({ created: false });
+      expect(kept).toHaveLength(1);
+    } finally {
+      await dirs.cleanup();
+    }
   });
 });

@@ -73,7 +73,7 @@ describe('thv serve (the built CLI)', () => {
       expect((await send(url, '/health')).status).toBe(401);
       expect((await send(url, '/health', { headers: auth })).status).toBe(204);
       expect((await send(url, '/health', { headers: { ...auth, host: 'evil.example' } })).status).toBe(403);
-      expect((await send(url, '/api/v1beta/registry', { headers: auth })).json).toMatchObject({ registries: [{ name: 'default', type: 'embedded' }] });
+      expect((await send(url, '/api/v1beta/registry', { headers: auth })).json).toMatchObject({ registries: [{ name: 'default', type: 'default' }] });
       // The CLI's own client finds the server and its token in the discovery file.
       const viaDiscovery = await requestRunningServer(resolvePaths(home.env), 'GET', '/api/v1beta/version');
       expect(viaDiscovery.status).toBe(200);

@@ -66,7 +66,7 @@ describe('DNS-rebinding defence: only the bound loopback names are accepted', ()
     });
     expect(res.status).toBe(403);
     const info = await api.send('/api/v1beta/registry');
-    expect(info.json).toMatchObject({ registries: [{ type: 'embedded' }] });
+    expect(info.json).toMatchObject({ registries: [{ type: 'default' }] });
   });
 });
 

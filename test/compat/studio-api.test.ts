@@ -22,7 +22,7 @@ let api: TestApi;
 beforeAll(async () => {
   doc = JSON.parse(await readFile(join(SHARED_DATA, 'toolhive-api', 'swagger.json'), 'utf8')) as typeof doc;
   ajv.addSchema({ $id: 'toolhive', components: doc.components });
-  api = await startTestApi();
+  api = await startTestApi({ env: { TOOLHIVE_SECRETS_PASSWORD: 'studio-compat-password' } });
 }, 60_000);
 afterAll(async () => {
   for (const name of ['studio-a', 'studio-b']) await api?.send(`/api/v1beta/workloads/${name}`, { method: 'DELETE' });
@@ -97,13 +97,29 @@ describe("ToolHive Studio's routes, validated against ToolHive's OpenAPI documen
     await check('DELETE', `${W}/{name}`, `${W}/studio-a`, 404);
   });
 
-  it('registry: servers and one server', async () => {
+  it('registry: list, get, servers and one server', async () => {
     const R = '/api/v1beta/registry';
-    // GET /registry and /registry/default are left out: thv names its built-in catalog type
-    // `embedded` where ToolHive says `default` (a known difference, docs/api.md#toolhive-studio).
+    const list = (await check('GET', R, R, 200)) as { registries: Array<{ type: string; source: string }> };
+    // The built-in catalog is ToolHive's `default` type (its enum: file, url, api, default) with an empty source.
+    expect(list.registries).toMatchObject([{ name: 'default', type: 'default', source: '' }]);
+    const one = (await check('GET', `${R}/{name}`, `${R}/default`, 200)) as { type: string };
+    expect(one.type).toBe('default');
+    await check('GET', `${R}/{name}`, `${R}/other`, 404);
     const servers = (await check('GET', `${R}/{name}/servers`, `${R}/default/servers`, 200)) as { servers: Array<{ name: string }> };
     const first = servers.servers[0]!.name;
     await check('GET', `${R}/{name}/servers/{serverName}`, `${R}/default/servers/${encodeURIComponent(first)}`, 200);
+  });
+
+  it('secrets: provider setup, provider, keys', async () => {
+    const S = '/api/v1beta/secrets';
+    await check('POST', S, S, 400, { provider_type: 'no-such-provider' });
+    await check('POST', S, S, 201, { provider_type: 'encrypted' });
+    await check('GET', `${S}/default`, `${S}/default`, 200);
+    await check('POST', `${S}/default/keys`, `${S}/default/keys`, 201, { key: 'STUDIO_KEY', value: 'v1' });
+    await check('GET', `${S}/default/keys`, `${S}/default/keys`, 200);
+    await check('PUT', `${S}/default/keys/{key}`, `${S}/default/keys/STUDIO_KEY`, 200, { value: 'v2' });
+    await check('DELETE', `${S}/default/keys/{key}`, `${S}/default/keys/STUDIO_KEY`, 204);
+    await check('DELETE', `${S}/default/keys/{key}`, `${S}/default/keys/STUDIO_KEY`, 404);
   });
 
   it('routes thv does not implement answer 501 {code, message}', async () => {

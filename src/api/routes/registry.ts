@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { badRequest, notFound } from '../../core/errors.js';
 import { isRemoteServer, type StaleMarker } from '../../registry/types.js';
+import type { RegistryInfo } from '../../registry/service.js';
 import type { ApiDeps } from '../deps.js';
 import {
   catalogSchema,
@@ -59,6 +60,14 @@ export function staleFields(stale: StaleMarker | undefined): { stale?: true; fet
   return { stale: true, fetched_at: new Date(stale.fetchedAt).toISOString(), stale_reason: stale.error };
 }
 
+/**
+ * The registry's info in ToolHive's terms (docs/api.md#toolhive-studio): the built-in catalog is type
+ * `default` with an empty `source`, as Studio expects; `file`, `url` and `api` are the same words.
+ */
+export function apiRegistryInfo(info: RegistryInfo): Omit<RegistryInfo, 'type'> & { type: 'default' | 'file' | 'url' | 'api' } {
+  return info.type === 'embedded' ? { ...info, type: 'default', source: '' } : { ...info, type: info.type };
+}
+
 function requireDefault(name: string): void {
   if (name !== DEFAULT_REGISTRY) {
     throw notFound(`registry "${name}" not found`, `The only registry is "${DEFAULT_REGISTRY}".`);
@@ -81,7 +90,7 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: ApiDeps): voi
         },
       },
     },
-    async () => ({ registries: [await registry.info()] }),
+    async () => ({ registries: [apiRegistryInfo(await registry.info())] }),
   );
 
   app.get<{ Params: NameParams }>(
@@ -94,7 +103,7 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: ApiDeps): voi
         response: {
           200: {
             type: 'object',
-            properties: { ...registryInfoSchema.properties, registry: catalogSchema, ...staleProperties },
+            properties: { ...registryInfoSchema.properties, server_count: { type: 'integer' }, version: { type: 'string' }, registry: catalogSchema, ...staleProperties },
             required: [...registryInfoSchema.required, 'registry'],
           },
           ...errorResponses,
@@ -104,7 +113,15 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: ApiDeps): voi
     async (request) => {
       requireDefault(request.params.name);
       const listing = await registry.list();
-      return { ...(await registry.info()), registry: listing.catalog, ...staleFields(listing.stale) };
+      const { catalog } = listing;
+      const byName = <T extends { name: string }>(items: T[]) => Object.fromEntries(items.map((item) => [item.name, item]));
+      return {
+        ...apiRegistryInfo(await registry.info()),
+        server_count: catalog.servers.length + catalog.remote_servers.length,
+        ...(catalog.version !== undefined ? { version: catalog.version } : {}),
+        registry: { ...catalog, servers: byName(catalog.servers), remote_servers: byName(catalog.remote_servers) },
+        ...staleFields(listing.stale),
+      };
     },
   );
 
@@ -152,7 +169,7 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: ApiDeps): voi
             : {}),
         });
       }
-      return registry.info();
+      return apiRegistryInfo(await registry.info());
     },
   );
 

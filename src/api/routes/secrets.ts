@@ -1,8 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { RouteDeps } from '../deps.js';
+import { badRequest } from '../../core/errors.js';
+import { PROVIDER_TYPES, type SecretsProviderType } from '../../secrets/index.js';
 import { errorResponses } from '../schemas.js';
 
-export const SECRETS_PREFIX = '/api/v1beta/secrets/default';
+export const SECRETS_ROOT = '/api/v1beta/secrets';
+export const SECRETS_PREFIX = `${SECRETS_ROOT}/default`;
 const KEYS_PATH = `${SECRETS_PREFIX}/keys`;
 
 const keySchema = { type: 'object', properties: { key: { type: 'string' } }, required: ['key'] } as const;
@@ -22,6 +25,52 @@ const valueProperty = { type: 'string', minLength: 1, description: 'the secret v
 export function registerSecretRoutes(app: FastifyInstance, deps: RouteDeps): void {
   const secrets = () => deps.app.secrets();
   const tags = ['secrets'];
+
+  app.post<{ Body: { provider_type?: string; password?: string } | undefined }>(
+    SECRETS_ROOT,
+    {
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
+      schema: {
+        tags,
+        summary: 'Set up the secrets provider (ToolHive Studio does this at first start)',
+        description:
+          'As `thv secret setup`, without a prompt. For `encrypted` the password is `password`, else TOOLHIVE_SECRETS_PASSWORD, ' +
+          'else the one in the OS keyring; with none of them a new store gets a random password kept in the OS keyring. ' +
+          'An existing store must open with the password; it is never replaced.',
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            provider_type: { type: 'string', description: '`encrypted` (the default) or `environment`' },
+            password: { type: 'string', description: 'the encrypted store\'s password; never stored by the server, never logged' },
+          },
+        },
+        response: {
+          201: { type: 'object', properties: { provider_type: { type: 'string', enum: [...PROVIDER_TYPES] }, message: { type: 'string' } }, required: ['provider_type', 'message'] },
+          ...errorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body ?? {};
+      const requested = body.provider_type || 'encrypted';
+      if (!(PROVIDER_TYPES as readonly string[]).includes(requested)) {
+        throw badRequest(`thv has no "${requested.slice(0, 40)}" secrets provider`, `Use one of: ${PROVIDER_TYPES.join(', ')}.`);
+      }
+      const providerType = requested as SecretsProviderType;
+      const result = await (await secrets()).setup(providerType, { ...(body.password ? { password: body.password } : {}), generateIfKeyring: true });
+      let message = `secrets provider set to ${providerType}`;
+      if (providerType === 'encrypted') {
+        message += result.created ? '; a new, empty encrypted store was created' : '; the existing encrypted store opens with this password';
+        message += result.passwordInKeyring
+          ? '; the password is kept in the OS keyring'
+          : '; the OS keyring is not available: the server opens the store only with TOOLHIVE_SECRETS_PASSWORD set to the same password';
+      }
+      return reply.status(201).send({ provider_type: providerType, message });
+    },
+  );
 
   app.get(
     SECRETS_PREFIX,
