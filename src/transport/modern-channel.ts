@@ -1,7 +1,9 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../core/log.js';
 import { openEventStream, writeEvent } from './sse.js';
-import { statusForError, SUBSCRIPTION_ID_META } from './mcp-era.js';
+import { statusForError, standardHeaderMismatch, HEADER_MISMATCH, MODERN_VERSION, SUBSCRIPTION_ID_META, UNSUPPORTED_PROTOCOL_VERSION } from './mcp-era.js';
+import type { ChildEra } from './era-probe.js';
+import { sendJson } from './bridge-common.js';
 
 type JsonRpcId = string | number;
 type Message = { jsonrpc: '2.0'; id?: JsonRpcId | null; method?: string; params?: Record<string, unknown>; result?: unknown; error?: { code: number; message: string; data?: unknown } };
@@ -50,6 +52,43 @@ export class ModernChannel {
 
   get trackedProgressTokens(): number {
     return this.progress.size;
+  }
+
+  /**
+   * A classified 2026-07-28 POST: checked as the HTTP server of a stdio child must (the child has no
+   * headers to check), then forwarded. `era` is what the probe learnt about the child.
+   */
+  post(req: IncomingMessage, res: ServerResponse, msg: Message, revision: string | undefined, isRequest: boolean, era: ChildEra | undefined): void {
+    const id = isRequest ? (msg.id as JsonRpcId) : null;
+    if (!era?.modern) {
+      // A 2025-era server: answer as one would (no modern error), so dual-era clients fall back to
+      // initialize and modern-only clients report that the server is too old.
+      sendJson(res, 400, { jsonrpc: '2.0', id, error: { code: -32000, message: `Bad Request: this MCP server does not support protocol version ${revision ?? MODERN_VERSION}; it needs the initialize handshake (2025-era clients)` } });
+      return;
+    }
+    if (revision === undefined || !era.versions.includes(revision)) {
+      sendJson(res, 400, { jsonrpc: '2.0', id, error: { code: UNSUPPORTED_PROTOCOL_VERSION, message: `Unsupported protocol version: ${revision ?? 'unknown'}`, data: { supported: era.versions, requested: revision ?? 'unknown' } } });
+      return;
+    }
+    if (isRequest) {
+      const mismatch = standardHeaderMismatch(req.headers, msg);
+      if (mismatch) {
+        sendJson(res, 400, { jsonrpc: '2.0', id, error: { code: HEADER_MISMATCH, message: mismatch } });
+        return;
+      }
+      try {
+        this.request(msg, res, (req.headers.accept ?? '').includes('text/event-stream'));
+      } catch (err) {
+        sendJson(res, 503, { jsonrpc: '2.0', id, error: { code: -32000, message: (err as Error).message } }, { 'retry-after': '1' });
+      }
+      return;
+    }
+    try {
+      this.notify(msg);
+    } catch {
+      // A notification for a server that is not there is dropped, as the child would never see it.
+    }
+    res.writeHead(202).end();
   }
 
   /** Forwards one modern request; the answer is written to `res` when the child sends it. */
@@ -181,14 +220,4 @@ export class ModernChannel {
 function rewriteSubscriptionId(msg: { result?: { _meta?: Record<string, unknown> } }, original: JsonRpcId): void {
   const meta = msg.result?._meta;
   if (meta && meta[SUBSCRIPTION_ID_META] !== undefined) msg.result!._meta = { ...meta, [SUBSCRIPTION_ID_META]: original };
-}
-
-export function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
-  if (res.headersSent || res.destroyed) {
-    if (!res.writableEnded) res.end();
-    return;
-  }
-  const body = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers });
-  res.end(body);
 }
