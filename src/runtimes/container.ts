@@ -1,3 +1,4 @@
+import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { PassThrough } from 'node:stream';
 import { ThvError, isThvError } from '../core/errors.js';
@@ -6,7 +7,7 @@ import { summariseProfile, type PermissionProfile } from '../isolation/profile.j
 import { findEngine, ENGINE_HINT, type FoundEngine } from './container/discovery.js';
 import { demultiplex } from './container/demux.js';
 import { EngineHttpError, type EngineClient } from './container/engine.js';
-import { hostConfig, profileBinds, type ContainerLimits } from './container/host-config.js';
+import { hostConfig, networkModeOf, profileMountsChecked, volumeName, type ContainerLimits } from './container/host-config.js';
 import { buildImage, ensureImage } from './container/images.js';
 import { localImageTag, parseSchemeRef, renderDockerfile, type BuildScheme } from './container/templates.js';
 import { LABEL_MANAGED, LABEL_NAME } from './container/workload.js';
@@ -30,6 +31,8 @@ export interface ContainerRuntimeOptions {
   isThvEndpoint?: (address: string, port: number) => boolean;
   /** Seconds between the polite stop and the engine's SIGKILL. */
   stopTimeoutSec?: number;
+  /** How long an SSE/streamable-HTTP server may take to answer on its port (default 60 s). */
+  readyTimeoutMs?: number;
   now?: () => Date;
 }
 
@@ -51,11 +54,22 @@ export function networkName(workload: string): string {
   return `thv-${workload}-internal`.replace(/[^a-zA-Z0-9_.-]/g, '-');
 }
 
+/**
+ * Where the container's network goes (docs/runtimes.md, "Networks"): `none`; the host's (profile
+ * `network.mode: host`); a per-workload internal network whose only way out is the egress proxy;
+ * or, for an SSE/streamable-HTTP server whose profile allows all outbound traffic, the engine's
+ * bridge with the port published on 127.0.0.1 (engines do not publish ports of internal networks).
+ */
+type NetworkPlan = { kind: 'none' } | { kind: 'host' } | { kind: 'internal' } | { kind: 'published'; hostPort: number };
+
 export class ContainerRuntime implements Runtime {
   readonly kind = 'container' as const;
   private engine: FoundEngine | undefined;
   private image: string | undefined;
   private binds: string[] = [];
+  private plan: NetworkPlan = { kind: 'none' };
+  /** The port an SSE/streamable-HTTP server listens on inside (MCP_PORT), fixed once per supervisor. */
+  private targetPort: number | undefined;
   private network: { name: string; gateway: string } | undefined;
   private proxy: EgressProxy | undefined;
   private proxyUrl: string | undefined;
@@ -92,8 +106,15 @@ export class ContainerRuntime implements Runtime {
       throw err;
     });
     const ref = requireImage(spec);
-    // Mount problems are the user's to fix: refuse before anything is pulled, built or created.
-    this.binds = await profileBinds(spec.profile);
+    // Mount and network problems are the user's to fix: refuse before anything is pulled, built or created.
+    const mounts = await profileMountsChecked(spec.profile);
+    this.binds = mounts.map((m) => `${volumeName(m.source) ?? m.source}:${m.target}:${m.writable ? 'rw' : 'ro'}`);
+    const mode = networkModeOf(spec.profile);
+    const httpServer = spec.transport !== 'stdio';
+    if (httpServer && mode === 'none') {
+      throw new ThvError('bad_request', `${spec.workload} serves ${spec.transport}, and network mode none would leave no way to reach it`, { hint: 'Use network.mode bridge (the default) in the permission profile.' });
+    }
+    if (httpServer) this.targetPort = spec.targetPort ?? (await reservePort());
     const scheme = parseSchemeRef(ref);
     if (scheme) {
       const tag = localImageTag(scheme, (this.options.now ?? (() => new Date()))());
@@ -106,7 +127,15 @@ export class ContainerRuntime implements Runtime {
       this.image = ref;
     }
     await this.removeLeftovers(spec.workload);
-    if (!deniesAllOutbound(spec.profile) || spec.transport !== 'stdio') await this.createNetwork(spec);
+    await this.createVolumes(client, spec.workload, mounts.map((m) => volumeName(m.source)).filter((v): v is string => v !== undefined));
+    if (mode === 'none') this.plan = { kind: 'none' };
+    else if (mode === 'host') this.plan = { kind: 'host' };
+    else if (httpServer && spec.profile.network?.outbound?.insecure_allow_all) this.plan = { kind: 'published', hostPort: await reservePort() };
+    else if (!httpServer && deniesAllOutbound(spec.profile)) this.plan = { kind: 'none' };
+    else {
+      await this.createNetwork(spec);
+      this.plan = { kind: 'internal' };
+    }
   }
 
   async launch(spec: LaunchSpec): Promise<ServerInstance> {
@@ -117,9 +146,16 @@ export class ContainerRuntime implements Runtime {
     // A previous instance (a crash the restart policy answers) leaves its stopped container.
     await this.removeContainer(name);
     const stdio = spec.transport === 'stdio';
-    const networkMode = this.network?.name ?? 'none';
-    const env = { ...containerEnv(spec.env, this.options.env) };
-    const proxyEnv = this.proxyUrl ? proxyVariables(this.proxyUrl) : this.network && !deniesAllOutbound(spec.profile) ? await this.startProxy(spec.profile) : {};
+    const plan = this.plan;
+    const networkMode = plan.kind === 'internal' ? this.network!.name : plan.kind === 'published' ? 'bridge' : plan.kind;
+    const targetPort = stdio ? undefined : (this.targetPort ?? spec.targetPort);
+    if (!stdio && !targetPort) throw new ThvError('bad_request', `${spec.workload} serves ${spec.transport} but has no port inside its container`, { hint: 'Pass --target-port <port>.' });
+    // ToolHive's variables for the server (MCP_TRANSPORT, MCP_PORT, FASTMCP_PORT, MCP_HOST); the user's win.
+    const transportEnv: Record<string, string> = targetPort
+      ? { MCP_TRANSPORT: spec.transport, MCP_PORT: String(targetPort), FASTMCP_PORT: String(targetPort), MCP_HOST: '0.0.0.0' }
+      : { MCP_TRANSPORT: 'stdio' };
+    const env = { ...transportEnv, ...containerEnv(spec.env, this.options.env) };
+    const proxyEnv = this.proxyUrl ? proxyVariables(this.proxyUrl) : plan.kind === 'internal' && !deniesAllOutbound(spec.profile) ? await this.startProxy(spec.profile) : {};
     const labels: Record<string, string> = { ...spec.labels, [LABEL_MANAGED]: 'true', [LABEL_NAME]: spec.workload, 'toolhive-transport': spec.transport };
     const body: Record<string, unknown> = {
       Image: image,
@@ -134,8 +170,14 @@ export class ContainerRuntime implements Runtime {
       AttachStdout: stdio,
       AttachStderr: stdio,
       Tty: false,
-      ...(spec.targetPort ? { ExposedPorts: { [`${spec.targetPort}/tcp`]: {} } } : {}),
-      HostConfig: hostConfig({ profile: spec.profile, networkMode, binds: this.binds, limits: this.options.limits ?? {} }),
+      ...(targetPort ? { ExposedPorts: { [`${targetPort}/tcp`]: {} } } : {}),
+      HostConfig: hostConfig({
+        profile: spec.profile,
+        networkMode,
+        binds: this.binds,
+        limits: this.options.limits ?? {},
+        ...(targetPort && plan.kind === 'published' ? { publish: { containerPort: targetPort, hostPort: plan.hostPort } } : {}),
+      }),
     };
     let id: string;
     try {
@@ -168,10 +210,17 @@ export class ContainerRuntime implements Runtime {
       stream.on('error', () => undefined);
       instance.stdin = stdin;
       instance.stdout = demultiplex(stream, onStderr);
-    } else if (spec.targetPort) {
-      instance.url = await this.containerUrl(id, spec.targetPort);
     }
     void exited.then(() => stream?.destroy());
+    if (targetPort) {
+      try {
+        instance.url = await this.containerUrl(id, targetPort);
+        await this.waitUntilAnswering(spec, instance.url, exited);
+      } catch (err) {
+        await this.removeContainer(id);
+        throw err;
+      }
+    }
     return instance;
   }
 
@@ -186,7 +235,26 @@ export class ContainerRuntime implements Runtime {
   }
 
   describe(spec: LaunchSpec): string {
-    const network = deniesAllOutbound(spec.profile) ? 'no network' : 'internal network + egress proxy';
+    const mode = (() => {
+      try {
+        return networkModeOf(spec.profile);
+      } catch {
+        return 'bridge';
+      }
+    })();
+    const httpServer = spec.transport !== 'stdio';
+    const network =
+      mode === 'host'
+        ? 'host network, outbound not enforced'
+        : mode === 'none'
+          ? 'no network'
+          : httpServer && spec.profile.network?.outbound?.insecure_allow_all
+            ? 'bridge network, port published on 127.0.0.1'
+            : deniesAllOutbound(spec.profile)
+              ? httpServer
+                ? 'internal network, no way out'
+                : 'no network'
+              : 'internal network + egress proxy';
     return `container (${this.engineDescription ?? 'Docker Engine API'}; ${network}), profile ${summariseProfile(spec.profile)}`;
   }
 
@@ -253,7 +321,51 @@ export class ContainerRuntime implements Runtime {
     }
   }
 
+  /** Named volumes the profile mounts: an absent one is created, labelled so `thv rm` removes it; existing ones are the user's. */
+  private async createVolumes(client: EngineClient, workload: string, names: string[]): Promise<void> {
+    for (const name of new Set(names)) {
+      try {
+        await client.requestJson('GET', `/volumes/${encodeURIComponent(name)}`);
+      } catch (err) {
+        if (!(err instanceof EngineHttpError && err.status === 404)) throw engineError(`looking up volume ${name} failed`, err);
+        await client.requestJson('POST', '/volumes/create', { body: { Name: name, Labels: { [LABEL_MANAGED]: 'true', [LABEL_NAME]: workload } } }).catch((e: unknown) => {
+          throw engineError(`creating volume ${name} failed`, e);
+        });
+      }
+    }
+  }
+
+  /**
+   * An SSE/streamable-HTTP server is ready once anything answers HTTP on its port (a 404 will do):
+   * until then the supervisor would report a workload whose requests fail.
+   */
+  private async waitUntilAnswering(spec: LaunchSpec, url: string, exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>): Promise<void> {
+    let gone: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    void exited.then((e) => (gone = e));
+    const deadline = Date.now() + (this.options.readyTimeoutMs ?? 60_000);
+    for (;;) {
+      if (await answersHttp(url)) return;
+      if (gone) {
+        throw new ThvError('workload_failed', `the MCP server in the container ${gone.signal ? `was killed by ${gone.signal}` : `exited with code ${gone.code}`} before it answered on port ${new URL(url).port}`, {
+          hint: `See \`thv logs ${spec.workload}\` for its output.`,
+        });
+      }
+      if (Date.now() > deadline) {
+        const where = new URL(url).host;
+        throw new ThvError('workload_failed', `the MCP server in the container did not answer at ${where} within ${Math.round((this.options.readyTimeoutMs ?? 60_000) / 1000)} s`, {
+          hint:
+            this.plan.kind === 'internal'
+              ? `It must listen on 0.0.0.0:${this.targetPort} (MCP_PORT). thv reaches servers on an internal network at their container address, which an engine in a VM or a rootless one does not route: a profile with network.outbound.insecure_allow_all publishes the port on 127.0.0.1 instead (docs/runtimes.md).`
+              : `It must listen on 0.0.0.0:${this.targetPort} (MCP_PORT); pass --target-port if it uses another port.`,
+        });
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
   private async containerUrl(id: string, port: number): Promise<string> {
+    if (this.plan.kind === 'published') return `http://127.0.0.1:${this.plan.hostPort}`;
+    if (this.plan.kind === 'host') return `http://127.0.0.1:${port}`;
     const client = await this.client();
     const { json } = await client.requestJson<{ NetworkSettings?: { Networks?: Record<string, { IPAddress?: string }> } }>('GET', `/containers/${id}/json`);
     const address = Object.values(json.NetworkSettings?.Networks ?? {}).map((n) => n.IPAddress).find((a) => a);
@@ -293,6 +405,18 @@ export function containerEnv(env: Record<string, string>, host: NodeJS.ProcessEn
     out[k] = v;
   }
   return out;
+}
+
+/** Does anything answer HTTP at `url` (any status)? */
+function answersHttp(url: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.get(url, { agent: false, timeout: 2_000 }, (res) => {
+      res.resume();
+      resolve(true);
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', () => resolve(false));
+  });
 }
 
 function proxyVariables(url: string): Record<string, string> {

@@ -7,10 +7,10 @@ import { socketCandidates } from '../../src/runtimes/container/discovery.js';
 import { demultiplex } from '../../src/runtimes/container/demux.js';
 import { tarArchive } from '../../src/runtimes/container/tar.js';
 import { localImageTag, parseSchemeRef, renderDockerfile } from '../../src/runtimes/container/templates.js';
-import { checkMount, hostConfig, parseMemory } from '../../src/runtimes/container/host-config.js';
+import { checkMount, hostConfig, networkModeOf, parseMemory, profileBinds } from '../../src/runtimes/container/host-config.js';
 import { containerEnv, deniesAllOutbound } from '../../src/runtimes/container.js';
 import { pickRuntime } from '../../src/workloads/runtime-choice.js';
-import { builtinProfile } from '../../src/isolation/profile.js';
+import { builtinProfile, parseProfile } from '../../src/isolation/profile.js';
 import type { ResolvedSource } from '../../src/workloads/sources.js';
 
 describe('engine discovery order (like ToolHive, plus DOCKER_HOST)', () => {
@@ -115,6 +115,21 @@ describe('a profile in a container', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('volume://<name> becomes a named-volume bind; other URIs and names an engine refuses are refused', async () => {
+    expect(await profileBinds(parseProfile({ read: ['volume://cache:/cache'], write: ['volume://data-1:/data'] }))).toEqual(['cache:/cache:ro', 'data-1:/data:rw']);
+    await expect(checkMount({ source: 'http://x', target: '/x', writable: false })).rejects.toThrow(/only host paths and volume:\/\/<name>/);
+    await expect(checkMount({ source: 'volume://-bad', target: '/x', writable: false })).rejects.toThrow(/refusing/);
+    await expect(checkMount({ source: 'volume://v', target: '/etc', writable: true })).rejects.toThrow(/belongs to the runtime/);
+  });
+
+  it('network.mode: bridge by default, none and host as ToolHive, anything else refused', () => {
+    expect(networkModeOf(builtinProfile('none')!)).toBe('bridge');
+    expect(networkModeOf(parseProfile({ network: { mode: 'host' } }))).toBe('host');
+    expect(networkModeOf(parseProfile({ network: { mode: 'none' } }))).toBe('none');
+    expect(() => networkModeOf(parseProfile({ network: { mode: 'container:other' } }))).toThrow(/not supported/);
+    expect(hostConfig({ profile: builtinProfile('network')!, networkMode: 'bridge', binds: [], limits: {}, publish: { containerPort: 8080, hostPort: 41000 } }).PortBindings).toEqual({ '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '41000' }] });
   });
 
   it('outbound none means no network; host base variables stay outside, the user\'s do not', () => {

@@ -7,6 +7,11 @@ import { ContainerRuntime } from '../../src/runtimes/container.js';
 import type { LaunchSpec, ServerInstance } from '../../src/runtimes/types.js';
 import { builtinProfile, parseProfile, type PermissionProfile } from '../../src/isolation/profile.js';
 import { startPodman, type PodmanEngine } from '../fixtures/podman.js';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+
+const textOf = (result: unknown) => ((result as { content?: Array<{ text?: string }> }).content?.[0]?.text ?? '');
 
 // The container runtime against a real Podman engine (test/fixtures/podman.ts): what a server in a
 // container sees and can reach, and what is left on the engine afterwards.
@@ -125,6 +130,96 @@ describe.runIf(engine)('container runtime on a real engine', () => {
     await runtime.dispose();
     server.close();
     expect(await engine!.leftovers('ctr-egress')).toEqual({ containers: 0, networks: 0, volumes: 0 });
+  });
+});
+
+describe.runIf(engine)('SSE and streamable-HTTP servers in containers', () => {
+  const env = () => ({ ...process.env, ...engine!.env });
+  const httpSpec = (workload: string, profile: PermissionProfile, transport: 'sse' | 'streamable-http', targetPort?: number): LaunchSpec => ({
+    workload,
+    args: [],
+    image: engine!.image,
+    env: {},
+    transport,
+    ...(targetPort ? { targetPort } : {}),
+    profile,
+    labels: { 'toolhive-group': 'default' },
+  });
+
+  it('allow-all profile: the port is published on 127.0.0.1 only, and the URL answers MCP', async () => {
+    const runtime = new ContainerRuntime({ env: env(), log });
+    const s = httpSpec('ctr-http-pub', builtinProfile('network')!, 'streamable-http', 8080);
+    await runtime.prepare(s, () => undefined);
+    const instance = await runtime.launch(s);
+    expect(instance.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(instance.stdin).toBeUndefined();
+    const client = new Client({ name: 't', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${instance.url}/mcp`)));
+    expect((await client.listTools()).tools.map((t) => t.name)).toContain('echo');
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'published' } }))).toBe('published');
+    expect(textOf(await client.callTool({ name: 'getenv', arguments: { name: 'MCP_PORT' } }))).toBe('8080');
+    await client.close();
+    const { json } = await engine!.api<{ HostConfig: { PortBindings: Record<string, Array<{ HostIp: string; HostPort: string }>> } }>('GET', `/v1.41/containers/${instance.containerId}/json`);
+    expect(json.HostConfig.PortBindings['8080/tcp']).toEqual([{ HostIp: '127.0.0.1', HostPort: new URL(instance.url!).port }]);
+    instance.terminate();
+    await instance.exited;
+    await runtime.dispose();
+    expect(await engine!.leftovers('ctr-http-pub')).toEqual({ containers: 0, networks: 0, volumes: 0 });
+  });
+
+  it('none profile: an SSE server on an internal network answers at its container address and reaches nothing outside', async () => {
+    const runtime = new ContainerRuntime({ env: env(), log });
+    const s = httpSpec('ctr-sse-int', builtinProfile('none')!, 'sse');
+    await runtime.prepare(s, () => undefined);
+    const instance = await runtime.launch(s);
+    expect(instance.url).not.toMatch(/127\.0\.0\.1/);
+    const client = new Client({ name: 't', version: '1' });
+    await client.connect(new SSEClientTransport(new URL(`${instance.url}/sse`)));
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'over sse' } }))).toBe('over sse');
+    expect(await client.callTool({ name: 'connect', arguments: { host: '1.1.1.1', port: 80 } }).then(textOf)).not.toBe('ok');
+    await client.close();
+    instance.terminate();
+    await instance.exited;
+    await runtime.dispose();
+    expect(await engine!.leftovers('ctr-sse-int')).toEqual({ containers: 0, networks: 0, volumes: 0 });
+  });
+
+  it('a server that exits before it listens fails the launch with its exit code, and network mode none is refused for http', async () => {
+    const runtime = new ContainerRuntime({ env: env(), log });
+    const s = { ...httpSpec('ctr-http-dies', builtinProfile('network')!, 'streamable-http', 8080), command: '/bin/node', args: ['-e', 'process.exit(7)'] };
+    await runtime.prepare(s, () => undefined);
+    await expect(runtime.launch(s)).rejects.toThrow(/exited with code 7 before it answered on port/);
+    await runtime.dispose();
+    expect(await engine!.leftovers('ctr-http-dies')).toEqual({ containers: 0, networks: 0, volumes: 0 });
+    const none = new ContainerRuntime({ env: env(), log });
+    await expect(none.prepare(httpSpec('ctr-http-none', parseProfile({ network: { mode: 'none' } }), 'streamable-http', 8080), () => undefined)).rejects.toThrow(/network mode none would leave no way to reach it/);
+  });
+});
+
+describe.runIf(engine)('named volumes and network modes', () => {
+  const env = () => ({ ...process.env, ...engine!.env });
+  it('volume://name is an engine volume that outlives the container, created with labels so the workload\'s removal takes it', async () => {
+    const { removeWorkloadResources } = await import('../../src/runtimes/container/workload.js');
+    const { findEngine } = await import('../../src/runtimes/container/discovery.js');
+    const profile = parseProfile({ write: ['volume://thv-test-vol:/state'], network: { mode: 'none', outbound: { insecure_allow_all: true } } });
+    const s: LaunchSpec = { workload: 'ctr-vol', args: [], image: engine!.image, env: {}, transport: 'stdio', profile };
+    for (const step of ['write', 'read'] as const) {
+      const runtime = new ContainerRuntime({ env: env(), log });
+      await runtime.prepare(s, () => undefined);
+      const instance = await runtime.launch(s);
+      const client = rpc(instance);
+      await client.init();
+      if (step === 'write') expect(await client.tool('write_file', { path: '/state/kept.txt', text: 'kept' })).toBe('ok');
+      else expect(await client.tool('read_file', { path: '/state/kept.txt' })).toBe('kept');
+      // network.mode none wins over the allow-all outbound rule: loopback only.
+      expect(await client.tool('interfaces')).toBe('["lo"]');
+      instance.terminate();
+      await instance.exited;
+      await runtime.dispose();
+    }
+    expect(await engine!.leftovers('ctr-vol')).toEqual({ containers: 0, networks: 0, volumes: 1 });
+    await removeWorkloadResources((await findEngine(env())).client, 'ctr-vol');
+    expect(await engine!.leftovers('ctr-vol')).toEqual({ containers: 0, networks: 0, volumes: 0 });
   });
 });
 

@@ -36,10 +36,16 @@ function refusal(declaration: string, why: string): ThvError {
 /** One mount checked against the host: it exists, and neither it nor where its links lead is dangerous. */
 export async function checkMount(mount: Mount): Promise<Mount> {
   const declaration = mount.source === mount.target ? mount.source : `${mount.source}:${mount.target}`;
-  if (mount.source.includes('://')) throw refusal(declaration, 'only host paths can be mounted into a container here');
   const target = posix.normalize(mount.target);
   if (FORBIDDEN_TARGETS.includes(target) || underTree(target, '/proc') || underTree(target, '/sys') || underTree(target, '/dev')) {
     throw refusal(declaration, `${target} inside the container belongs to the runtime`);
+  }
+  if (mount.source.includes('://')) {
+    // `volume://<name>:/inside`: an engine named volume (ToolHive skips resource URIs; thv mounts
+    // this one kind, docs/runtimes.md "Named volumes").
+    const name = volumeName(mount.source);
+    if (name === undefined) throw refusal(declaration, 'only host paths and volume://<name> can be mounted into a container');
+    return { source: mount.source, target, writable: mount.writable };
   }
   let real: string;
   try {
@@ -59,11 +65,32 @@ async function isSocket(path: string): Promise<boolean> {
   return stat(path).then((s) => s.isSocket(), () => false);
 }
 
-/** The profile's mounts as engine binds (`/host:/inside:ro`), later ones winning for the same target. */
+/** The name of a `volume://<name>` source, or undefined for anything else (or a name no engine accepts). */
+export function volumeName(source: string): string | undefined {
+  const m = /^volume:\/\/([a-zA-Z0-9][a-zA-Z0-9_.-]{0,127})$/.exec(source);
+  return m?.[1];
+}
+
+/** The profile's mounts as engine binds (`/host:/inside:ro`, `name:/inside:rw`), later ones winning for the same target. */
 export async function profileBinds(profile: PermissionProfile): Promise<string[]> {
+  return (await profileMountsChecked(profile)).map((m) => `${volumeName(m.source) ?? m.source}:${m.target}:${m.writable ? 'rw' : 'ro'}`);
+}
+
+/** The profile's mounts checked against the host, one per target (the last declaration wins). */
+export async function profileMountsChecked(profile: PermissionProfile): Promise<Mount[]> {
   const byTarget = new Map<string, Mount>();
   for (const mount of profileMounts(profile)) byTarget.set(posix.normalize(mount.target), await checkMount(mount));
-  return [...byTarget.values()].map((m) => `${m.source}:${m.target}:${m.writable ? 'rw' : 'ro'}`);
+  return [...byTarget.values()];
+}
+
+/** ToolHive's `network.mode`: `bridge` (the default), `none`, or `host`. */
+export type NetworkModeName = 'bridge' | 'none' | 'host';
+
+export function networkModeOf(profile: PermissionProfile): NetworkModeName {
+  const mode = profile.network?.mode ?? '';
+  if (mode === '' || mode === 'bridge' || mode === 'default') return 'bridge';
+  if (mode === 'none' || mode === 'host') return mode;
+  throw new ThvError('bad_request', `network mode "${mode}" of the permission profile is not supported`, { hint: 'Use network.mode bridge (the default), none or host.' });
 }
 
 export interface HostConfigInput {
