@@ -2,7 +2,7 @@ import { ThvError, notFound } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { SecretsProvider } from '../secrets/provider.js';
 import type { StoredCredential } from './run-request.js';
-import type { SupervisorSecrets } from './supervisor.js';
+import type { SupervisorSecrets } from './supervisor-types.js';
 import type { RemoteAuthConfig, RunConfig } from './types.js';
 
 /**

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
 import { ThvError, type ErrorCode, ERROR_CODES } from '../core/errors.js';
 import type { ReadyMessage } from './supervisor-main.js';
-import type { SupervisorSecrets } from './supervisor.js';
+import type { SupervisorSecrets } from './supervisor-types.js';
 import { rotateLogIfLarge } from './log-rotation.js';
 import { scrubSecretEnv } from '../isolation/secret-env.js';
 
