@@ -13,6 +13,7 @@ import { installPackage, packageLaunch, type InstalledPackage } from './packages
 import { spawnGroupLeader } from './process.js';
 import type { LaunchSpec, Runtime, ServerInstance } from './types.js';
 import { envText } from '../core/env.js';
+import { readFileIfExists, writeFileAtomic } from '../core/files.js';
 
 export interface SandboxOptions {
   /** Folders that must never exist inside: thv's config, state, data and cache folders (the secrets store lives there). */
@@ -30,6 +31,8 @@ export interface SandboxOptions {
   lookup?: Lookup;
   /** The bwrap binary; found on PATH when not given. */
   bwrap?: string;
+  /** Where a successful bwrap probe is remembered (under thv's cache folder); not remembered when unset. */
+  probeCache?: string;
   /** The Node binary that runs the in-sandbox forwarder (this process's by default). */
   node?: string;
 }
@@ -76,14 +79,27 @@ export class SandboxRuntime implements Runtime {
       }
       const bwrap = this.bwrap();
       if (!bwrap || !existsSync(bwrap)) return { reason: 'bubblewrap (bwrap) is not installed', hint: `Install it (Debian/Ubuntu: sudo apt-get install bubblewrap; Fedora: sudo dnf install bubblewrap), ${fallback}.` };
-      const probe = await exec(bwrap, ['--unshare-all', '--die-with-parent', '--cap-drop', 'ALL', '--ro-bind', '/', '/', 'true']);
+      // A successful probe is remembered while nothing it depends on changes (docs/isolation.md,
+      // "Start-up"): two process starts less for the CLI and again for the supervisor.
+      const key = probeKey(bwrap);
+      const cache = this.options.probeCache;
+      const cached = cache ? await readProbeCache(cache) : undefined;
+      if (cached && cached.key === key) {
+        this.version = cached.version;
+        return undefined;
+      }
+      const [probe, version] = await Promise.all([
+        exec(bwrap, ['--unshare-all', '--die-with-parent', '--cap-drop', 'ALL', '--ro-bind', '/', '/', 'true']),
+        exec(bwrap, ['--version']),
+      ]);
       if (probe.code !== 0) {
         return {
           reason: `bubblewrap cannot create a sandbox here: ${probe.stderr.trim().split('\n')[0] || `exit code ${probe.code}`}`,
           hint: `Unprivileged user namespaces are refused (on Ubuntu 24.04+: sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0, or an AppArmor profile allowing bwrap; in a container: allow user namespaces), ${fallback}.`,
         };
       }
-      this.version = (await exec(bwrap, ['--version'])).stdout.trim().replace(/^bubblewrap\s*/, '') || undefined;
+      this.version = version.stdout.trim().replace(/^bubblewrap\s*/, '') || undefined;
+      if (cache) await writeFileAtomic(cache, `${JSON.stringify({ key, ...(this.version ? { version: this.version } : {}) })}\n`).catch(() => undefined);
       return undefined;
     })();
     return this.checked;
@@ -101,19 +117,32 @@ export class SandboxRuntime implements Runtime {
     if (!spec.command) throw new ThvError('bad_request', `workload ${spec.workload} has no command to run in the sandbox`);
     if (spec.profile.privileged) throw new ThvError('bad_request', 'a privileged permission profile cannot run in the sandbox', { hint: 'Remove "privileged" from the profile.' });
     for (const mount of profileMounts(spec.profile)) this.checkMount(mount);
-    const pkg = await this.install(spec.command, spec.args, onProgress);
-    const runDir = await this.makeRunDir(spec.workload);
-    await writeFile(join(runDir, 'init.mjs'), INIT_SCRIPT, { mode: 0o644 });
-    await writeFile(join(runDir, 'preload.cjs'), PRELOAD_SCRIPT, { mode: 0o644 });
     const proxy = new EgressProxy({
       profile: spec.profile,
       log: this.options.log,
       ...(this.options.lookup ? { lookup: this.options.lookup } : {}),
       ...(this.options.isThvEndpoint ? { isThvEndpoint: this.options.isThvEndpoint } : {}),
     });
-    await proxy.listen({ path: join(runDir, 'egress.sock') });
-    // Readable and connectable by the sandbox's user; the folder itself stays private on the host.
-    await chmod(join(runDir, 'egress.sock'), 0o666).catch(() => undefined);
+    // The package check and the run folder (scripts, egress proxy) are independent: done at once.
+    const [installed, made] = await Promise.allSettled([
+      this.install(spec.command, spec.args, onProgress),
+      this.makeRunDir(spec.workload).then(async (dir) => {
+        const socket = join(dir, 'egress.sock');
+        await Promise.all([
+          writeFile(join(dir, 'init.mjs'), INIT_SCRIPT, { mode: 0o644 }),
+          writeFile(join(dir, 'preload.cjs'), PRELOAD_SCRIPT, { mode: 0o644 }),
+          // Connectable by the sandbox's user; the folder itself stays private on the host.
+          proxy.listen({ path: socket }).then(() => chmod(socket, 0o666).catch(() => undefined)),
+        ]);
+        return dir;
+      }),
+    ]);
+    if (installed.status === 'rejected' || made.status === 'rejected') {
+      await proxy.close().catch(() => undefined);
+      throw installed.status === 'rejected' ? installed.reason : (made as PromiseRejectedResult).reason;
+    }
+    const pkg = installed.value;
+    const runDir = made.value;
     await this.prepared.get(spec.workload)?.proxy.close();
     this.prepared.set(spec.workload, { runDir, proxy, ...(pkg ? { pkg } : {}) });
   }
@@ -273,6 +302,38 @@ function exec(command: string, args: string[]): Promise<{ code: number; stdout: 
   });
 }
 
+/**
+ * What a bwrap probe's answer depends on: the binary, this user, this boot, and the kernel's
+ * user-namespace switches (Debian's, the generic limit, Ubuntu's AppArmor restriction).
+ */
+function probeKey(bwrap: string): string {
+  const parts: string[] = [String(process.getuid?.() ?? '')];
+  try {
+    const st = statSync(real(bwrap));
+    parts.push(real(bwrap), String(st.ino), String(st.size), String(st.mtimeMs));
+  } catch {
+    parts.push(bwrap);
+  }
+  for (const file of ['/proc/sys/kernel/random/boot_id', '/proc/sys/kernel/unprivileged_userns_clone', '/proc/sys/user/max_user_namespaces', '/proc/sys/kernel/apparmor_restrict_unprivileged_userns']) {
+    try {
+      parts.push(readFileSync(file, 'utf8').trim());
+    } catch {
+      parts.push('-');
+    }
+  }
+  return parts.join('|');
+}
+
+async function readProbeCache(file: string): Promise<{ key: string; version?: string } | undefined> {
+  try {
+    const value = JSON.parse((await readFileIfExists(file)) ?? 'null') as { key?: unknown; version?: unknown } | null;
+    if (!value || typeof value.key !== 'string') return undefined;
+    return { key: value.key, ...(typeof value.version === 'string' ? { version: value.version } : {}) };
+  } catch {
+    return undefined;
+  }
+}
+
 function real(path: string): string {
   try {
     return realpathSync(path);
@@ -345,6 +406,7 @@ export function createSandboxRuntime(ctx: { paths: Paths; env: NodeJS.ProcessEnv
     protectedDirs: [ctx.paths.configDir, ctx.paths.stateDir, ctx.paths.dataDir, dirname(ctx.paths.cacheDir)],
     packagesDir: join(ctx.paths.dataDir, 'packages'),
     runDir: join(ctx.paths.dataDir, 'run'),
+    probeCache: join(ctx.paths.cacheDir, 'sandbox-probe.json'),
     home,
     hostEnv: ctx.env,
     log: ctx.log,
