@@ -28,6 +28,18 @@ export function systemOpener(env: NodeJS.ProcessEnv): UrlOpener {
 }
 
 /**
+ * Why no browser may be opened from this environment (docs/remote-auth.md#headless-machines), or
+ * undefined: CI, or a Linux/BSD session without a desktop (neither DISPLAY nor WAYLAND_DISPLAY).
+ * Whether a person is at a terminal is the caller's check: only the process a person started knows.
+ */
+export function headlessReason(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): string | undefined {
+  const ci = envText(env, 'CI');
+  if (ci !== undefined && !/^\s*(0|false|no|off)\s*$/i.test(ci)) return 'CI is set';
+  if (platform !== 'darwin' && platform !== 'win32' && !envText(env, 'DISPLAY') && !envText(env, 'WAYLAND_DISPLAY')) return 'no display (DISPLAY and WAYLAND_DISPLAY are unset)';
+  return undefined;
+}
+
+/**
  * A browser needs the desktop's environment (DISPLAY, DBUS_…, XDG_…), but never thv's own
  * credentials: the secrets password, registry bearer tokens and `TOOLHIVE_SECRET_*` values.
  */

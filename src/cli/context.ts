@@ -3,6 +3,7 @@ import { envColumns, envFlag } from '../core/env.js';
 import { createAppServices, type AppServices } from '../app/services.js';
 import { formatAge } from './output.js';
 import { warnClientReport } from './client-warnings.js';
+import { headlessReason } from '../auth/opener.js';
 
 /**
  * What a command may touch, as one object (pnpm's command contexts): tests build their own (see
@@ -38,6 +39,9 @@ export function cliContext(io: CliIo): CliContext {
     paths: ctx.paths,
     env: ctx.env,
     interactive: isInteractive(ctx),
+    // A remote OAuth login opens a browser only for a person at a terminal on a desktop; otherwise the
+    // supervisor writes the URL to the status and `thv run` prints it (docs/remote-auth.md#headless-machines).
+    openBrowser: isInteractive(ctx) && !headlessReason(ctx.env),
     registry: {
       // The registry's OAuth flow prints the authorization URL here; a TTY shows fetch progress.
       err: ctx.err,

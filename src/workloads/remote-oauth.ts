@@ -7,7 +7,7 @@ import type { RemoteCredentialsDeps } from './remote-credentials.js';
 import { RunConfigStore } from './run-config-store.js';
 import type { RunConfig } from './types.js';
 import { flowTimeoutFromEnv } from '../auth/browser-flow.js';
-import { systemOpener } from '../auth/opener.js';
+import { headlessReason, systemOpener } from '../auth/opener.js';
 import { monitorTimingsFromEnv } from '../auth/monitor.js';
 import { createOAuthCredentials, type OAuthCredentials, type OAuthSettings } from '../auth/remote/index.js';
 import { remoteAuthStateKey } from '../auth/remote/state.js';
@@ -18,9 +18,9 @@ export const OAUTH_STATE_REF = 'oauth_state_ref';
 /**
  * Builds the OAuth credentials of a remote workload inside its supervisor; the supervisor calls
  * `start()` once its proxy listens, and the stored session is resumed or a login begun in the
- * background. The browser opens unless --remote-auth-skip-browser was given or the starter is
- * non-interactive (TOOLHIVE_NON_INTERACTIVE, set by the REST API); the authorization URL is always
- * in the status context and the log.
+ * background. The browser opens unless --remote-auth-skip-browser was given, the starter is
+ * non-interactive (TOOLHIVE_NON_INTERACTIVE, set by the REST API and by a CLI without a terminal) or
+ * the machine is headless (CI, no display); the authorization URL is always in the status context and the log.
  */
 export async function createWorkloadOAuthCredentials(config: RunConfig, deps: RemoteCredentialsDeps): Promise<OAuthCredentials> {
   const auth = config.remote_auth!;
@@ -48,7 +48,11 @@ export async function createWorkloadOAuthCredentials(config: RunConfig, deps: Re
       await recordStateRef(config.name, key, deps).catch((err: Error) => log.warn({ err: err.message }, 'could not record the OAuth session in the run config'));
     }
   };
-  const interactive = !auth.skip_browser && !envFlag(env, 'TOOLHIVE_NON_INTERACTIVE');
+  // Never a browser from a headless process (docs/remote-auth.md#headless-machines): the starter
+  // sets TOOLHIVE_NON_INTERACTIVE when no person is at its terminal; CI and a missing display are seen here.
+  const headless = auth.skip_browser ? '--remote-auth-skip-browser' : envFlag(env, 'TOOLHIVE_NON_INTERACTIVE') ? 'non-interactive' : headlessReason(env);
+  if (headless) log.info({ reason: headless }, 'no browser is opened for the OAuth login; the URL is in the status and this log');
+  const interactive = !headless;
   return createOAuthCredentials({
     workload: config.name,
     serverUrl: config.remote_url!,

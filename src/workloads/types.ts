@@ -27,7 +27,8 @@ export const LIVE_STATUSES: ReadonlySet<WorkloadStatus> = new Set([
   'auth_retrying',
 ]);
 
-export { LOGIN_REQUIRED_CONTEXT } from '../auth/remote/login-required.js';
+import { LOGIN_REQUIRED_CONTEXT } from '../auth/remote/login-required.js';
+export { LOGIN_REQUIRED_CONTEXT };
 
 /** The status file, exactly these fields (docs/workloads.md#files). */
 export interface StatusFile {
@@ -188,6 +189,14 @@ export interface WorkloadInfo {
   isolation?: string;
   /** The resolved permission profile stored in the run config. */
   permission_profile?: PermissionProfile;
+  /** A remote OAuth login waits for the user at this authorization URL (docs/remote-auth.md#headless-machines). */
+  login_url?: string;
+}
+
+/** The authorization URL of a login that waits for the user, from the status context the supervisor wrote. */
+export function loginUrlOf(status: Pick<StatusFile, 'status' | 'status_context'> | undefined): string | undefined {
+  if (status?.status !== 'unauthenticated' || !status.status_context.startsWith(LOGIN_REQUIRED_CONTEXT)) return undefined;
+  return status.status_context.slice(LOGIN_REQUIRED_CONTEXT.length).trim() || undefined;
 }
 
 /** The row of a workload: its run config, and its (reconciled) status file when it has one. */
@@ -209,6 +218,7 @@ export function toWorkloadInfo(config: RunConfig, status: StatusFile | undefined
     runtime: config.runtime,
     isolation: isolationSummary(config),
     ...(config.permission_profile ? { permission_profile: config.permission_profile } : {}),
+    ...(loginUrlOf(status) ? { login_url: loginUrlOf(status)! } : {}),
   };
 }
 

@@ -10,6 +10,7 @@ import { followLogin } from '../fixtures/test-browser.mjs';
 import { resolvePaths } from '../../src/core/paths.js';
 import { openSecretsProvider, scopedSecrets } from '../../src/secrets/index.js';
 import { freePort } from '../fixtures/ports.js';
+import { runThvInPty } from '../fixtures/pty.js';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import Fastify from 'fastify';
@@ -84,11 +85,19 @@ afterEach(async () => {
   await home.cleanup();
 });
 
+/** A desktop session (the test browser stands in for the real one); without it thv is headless. */
+const DESKTOP = { DISPLAY: ':0' };
+
+/**
+ * `thv run … --remote-auth` as a person at a terminal on a desktop: on a pseudo-terminal, with a
+ * display, so the CLI lets its supervisor open the (test) browser (docs/remote-auth.md#headless-machines).
+ */
 async function runRemote(env: NodeJS.ProcessEnv = {}, extraArgs: string[] = []): Promise<string> {
-  const result = await runThv(['run', mcp.url, '--name', NAME, '--remote-auth', '--remote-auth-callback-port', String(await freePort()), ...extraArgs], home, { env, timeoutMs: 60_000 });
-  expect(result.stderr).not.toMatch(/error/i);
-  expect(result.code).toBe(0);
-  return /(http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(result.stdout)![1]!;
+  const session = runThvInPty(['run', mcp.url, '--name', NAME, '--remote-auth', '--remote-auth-callback-port', String(await freePort()), ...extraArgs], { ...home.env, ...DESKTOP, ...env }, 60_000);
+  const { code, output } = await session.exit;
+  expect(output).not.toMatch(/error/i);
+  expect(code).toBe(0);
+  return /(http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(output)![1]!;
 }
 
 async function call(url: string): Promise<Response> {
@@ -102,8 +111,8 @@ async function call(url: string): Promise<Response> {
 }
 
 /** The built CLI as a child whose stderr can be watched while it runs. */
-function spawnThv(args: string[]): { stderr: () => string; stdout: () => string; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, [THV_BIN, ...args], { env: home.env, stdio: ['ignore', 'pipe', 'pipe'] });
+function spawnThv(args: string[], env: NodeJS.ProcessEnv = {}): { stderr: () => string; stdout: () => string; exit: Promise<number | null> } {
+  const child = spawn(process.execPath, [THV_BIN, ...args], { env: { ...home.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -313,6 +322,11 @@ describe('thv run https://… --remote-auth', () => {
       }, 20_000);
       expect(await browserRuns()).toBe(0);
       expect((await call(url)).status).toBe(503);
+      // The login link, as the dashboard shows it, is a field of its own in both answers.
+      const loginUrl = /(http:\/\/\S+)/.exec(context)![1]!;
+      expect((await app.inject({ method: 'GET', url: `/api/v1beta/workloads/${NAME}/status` })).json()).toEqual(expect.objectContaining({ login_url: loginUrl }));
+      const listed = (await app.inject({ method: 'GET', url: '/api/v1beta/workloads' })).json() as { workloads: Array<{ name: string; login_url?: string }> };
+      expect(listed.workloads.find((w) => w.name === NAME)).toEqual(expect.objectContaining({ login_url: loginUrl }));
 
       expect(await followLogin(/(http:\/\/\S+)/.exec(context)![1]!)).toBe(200);
       await waitFor('running', async () => (await app.inject({ method: 'GET', url: `/api/v1beta/workloads/${NAME}/status` })).json().status === 'running', 20_000);
@@ -350,3 +364,43 @@ describe('thv run https://… --remote-auth', () => {
     for (const file of ['cmdline', 'environ']) expect(await readFile(`/proc/${pid}/${file}`, 'utf8')).not.toContain(CLIENT_SECRET);
   });
 });
+
+describe('headless machines (issue 14): thv run prints the authorization URL and never opens a browser', () => {
+  const LOGIN_LINE = /^OAuth login required: open (http:\/\/\S+?)\r?$/m;
+
+  /** Starts `thv run` the given way; returns its combined output so far and its exit code. */
+  async function startRun(how: 'pipes' | 'pty', env: NodeJS.ProcessEnv): Promise<{ output: () => string; exit: Promise<number | null> }> {
+    const args = ['run', mcp.url, '--name', NAME, '--remote-auth', '--remote-auth-callback-port', String(await freePort())];
+    if (how === 'pipes') {
+      const run = spawnThv(args, env);
+      return { output: () => run.stderr() + run.stdout(), exit: run.exit };
+    }
+    const session = runThvInPty(args, { ...home.env, ...env }, 60_000);
+    return { output: session.output, exit: session.exit.then((r) => r.code) };
+  }
+
+  it.each([
+    ['no terminal (stdin and stderr are pipes), on a desktop', 'pipes', DESKTOP],
+    ['a terminal without a display (DISPLAY and WAYLAND_DISPLAY unset)', 'pty', {}],
+    ['a terminal on a desktop, under CI', 'pty', { ...DESKTOP, CI: 'true' }],
+  ] as const)('%s: the URL is printed, thv status shows the login link, the login completes', async (_what, how, env) => {
+    const run = await startRun(how, env);
+    const url = await waitFor('the login URL in the output', () => LOGIN_LINE.exec(run.output())?.[1], 30_000);
+    expect(new URL(url).origin).toBe(as.issuer);
+
+    const status = await runThv(['status', NAME], home);
+    expect(status.stdout).toMatch(new RegExp(`^Log in at:\\s+${url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+    const json = JSON.parse((await runThv(['status', NAME, '--format', 'json'], home)).stdout) as { status: string; login_url?: string };
+    expect(json).toEqual(expect.objectContaining({ status: 'unauthenticated', login_url: url }));
+
+    expect(await followLogin(url)).toBe(200);
+    expect(await run.exit).toBe(0);
+    expect(run.output()).toContain('is running at http://127.0.0.1:');
+    expect(await browserRuns()).toBe(0);
+    const running = JSON.parse((await runThv(['status', NAME, '--format', 'json'], home)).stdout) as { status: string; login_url?: string };
+    expect(running.status).toBe('running');
+    expect(running.login_url).toBeUndefined();
+    expect(await logText()).toMatch(/no browser is opened for the OAuth login/);
+  });
+});
+

@@ -30,6 +30,7 @@ export const workloadSchema = {
     runtime: { type: 'string', enum: ['none', 'sandbox', 'container'], description: 'how the server runs (docs/isolation.md)' },
     isolation: { type: 'string', description: 'the isolation in force, e.g. "sandbox (bubblewrap), profile none (no network)"' },
     permission_profile: { type: 'object', additionalProperties: true, description: 'the resolved permission profile (ToolHive format)' },
+    login_url: { type: 'string', description: 'a remote OAuth login waits for the user: open this authorization URL in a browser' },
   },
   required: ['name', 'url', 'status', 'status_context', 'group'],
 } as const;
@@ -148,14 +149,14 @@ export function registerWorkloadRoutes(app: FastifyInstance, deps: RouteDeps): v
         summary: 'The status of a workload, reconciled with its supervisor process',
         params: nameParams,
         response: {
-          200: { type: 'object', properties: { status: { type: 'string', enum: statusEnum }, status_context: { type: 'string' } }, required: ['status', 'status_context'] },
+          200: { type: 'object', properties: { status: { type: 'string', enum: statusEnum }, status_context: { type: 'string' }, login_url: { type: 'string' } }, required: ['status', 'status_context'] },
           ...errorResponses,
         },
       },
     },
     async (request) => {
       const info = await (await service()).status(request.params.name);
-      return { status: info.status, status_context: info.status_context };
+      return { status: info.status, status_context: info.status_context, ...(info.login_url ? { login_url: info.login_url } : {}) };
     },
   );
 

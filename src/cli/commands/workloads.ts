@@ -325,6 +325,8 @@ function describeWorkload(w: WorkloadInfo): string {
     ['Name', w.name],
     ['Status', w.status],
     ['Details', w.status_context || '-'],
+    // The dashboard's "Log in" link: the login waits in the supervisor, whoever started it.
+    ...(w.login_url ? [['Log in at', w.login_url] as [string, string]] : []),
     ['URL', w.url],
     ['Port', String(w.port)],
     ['Package', w.package],
