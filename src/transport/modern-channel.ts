@@ -62,8 +62,9 @@ export class ModernChannel {
     const id = isRequest ? (msg.id as JsonRpcId) : null;
     if (!era?.modern) {
       // A 2025-era server: answer as one would (no modern error), so dual-era clients fall back to
-      // initialize and modern-only clients report that the server is too old.
-      sendJson(res, 400, { jsonrpc: '2.0', id, error: { code: -32000, message: `Bad Request: this MCP server does not support protocol version ${revision ?? MODERN_VERSION}; it needs the initialize handshake (2025-era clients)` } });
+      // initialize and modern-only clients report that the server is too old. `id: null` as the v1 SDK
+      // answers transport-level refusals (docs/workloads.md#conformance).
+      sendJson(res, 400, { jsonrpc: '2.0', id: null, error: { code: -32000, message: `Bad Request: this MCP server does not support protocol version ${revision ?? MODERN_VERSION}; it needs the initialize handshake (2025-era clients)` } });
       return;
     }
     if (revision === undefined || !era.versions.includes(revision)) {

@@ -173,6 +173,15 @@ describe('a 2025-era-only (v1 SDK) server through the bridge', () => {
     expect(textOf(await auto.callTool({ name: 'echo', arguments: { text: 'fell back' } }))).toBe('fell back');
     await auto.close();
   });
+
+  it('answers a raw 2026-07-28 request as a v1-SDK HTTP server does: 400, -32000, id null', async () => {
+    // The v1 SDK's transport errors carry `id: null`; echoing the id made `npm run conformance` pass
+    // scenarios through the bridge that the same server fails directly (docs/workloads.md#conformance).
+    const res = await rawPost(workload.url, { jsonrpc: '2.0', id: 7, method: 'tools/list', params: { _meta: rawMeta } }, { 'mcp-protocol-version': MODERN });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { id: unknown; error: { code: number } };
+    expect(body).toMatchObject({ id: null, error: { code: -32000 } });
+  });
 });
 
 describe('a dual-era HTTP server through the remote proxy', () => {
