@@ -154,6 +154,7 @@ function buildAuthorizationUrl(
 }
 
 function validateCallback(request: AuthorizationRequest, params: URLSearchParams, state: string): URLSearchParams {
+  checkResponseIssuer(request.issuer, params);
   try {
     return oauth.validateAuthResponse(request.issuer, { client_id: request.clientId }, params, state);
   } catch (err) {
@@ -167,5 +168,22 @@ function validateCallback(request: AuthorizationRequest, params: URLSearchParams
     throw new ThvError('auth_failed', `refused the login callback: ${what}`, {
       hint: 'Start the login again, and complete it only in the browser window thv opened.',
     });
+  }
+}
+
+/**
+ * RFC 9207: an authorization response names the issuer that produced it. One that names another
+ * issuer, or names none although this issuer says it always does, may have been answered by a
+ * different authorization server (a mix-up attack), so its code must not be sent to our token
+ * endpoint. Checked before anything else in the response, errors included (docs/remote-auth.md).
+ */
+export function checkResponseIssuer(issuer: IssuerMetadata, params: URLSearchParams): void {
+  const iss = params.get('iss');
+  const hint = 'Start the login again; if it keeps failing, check that the server and issuer URLs are the ones you expect.';
+  if (iss !== null && iss !== issuer.issuer) {
+    throw new ThvError('auth_failed', `refused the login callback: it names issuer "${iss.slice(0, 200)}", not "${issuer.issuer}" (RFC 9207), so another authorization server may have answered`, { hint });
+  }
+  if (iss === null && issuer.authorization_response_iss_parameter_supported === true) {
+    throw new ThvError('auth_failed', `refused the login callback: it carries no iss parameter although ${issuer.issuer} says it always sends one (RFC 9207)`, { hint });
   }
 }

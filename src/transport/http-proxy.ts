@@ -148,6 +148,20 @@ export class HttpProxy {
         });
         return;
       }
+      // Step-up (docs/remote-auth.md#step-up): the token lacks a scope; the credentials may authorize again once.
+      const challenge = String(upRes.headers['www-authenticate'] ?? '');
+      if (upRes.statusCode === 403 && mayRetry && this.options.credentials?.stepUpAfterForbidden && /insufficient_scope/i.test(challenge)) {
+        upRes.resume();
+        res.off('close', onClientGone);
+        this.options.credentials.stepUpAfterForbidden(challenge).then(
+          (fresh) => (fresh ? this.forward(req, res, body, false) : this.relay(upRes, res, true)),
+          (err: unknown) => (err instanceof AuthRetryingError ? this.refuse(res, err, '') : sendError(res, 403, (err as Error).message)),
+        ).catch((err: unknown) => {
+          this.options.log.error({ err: (err as Error).message }, 'replaying a request failed');
+          sendError(res, 502, 'the request could not be sent to the remote server');
+        });
+        return;
+      }
       this.relay(upRes, res, false);
     });
     let answered = false;

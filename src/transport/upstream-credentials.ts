@@ -8,6 +8,12 @@ export interface UpstreamCredentials {
   /** After an upstream 401: resolves true when fresh credentials were obtained and a replayable request may be retried once. */
   refreshAfterUnauthorized?(): Promise<boolean>;
   /**
+   * After an upstream 403 whose `WWW-Authenticate` says `insufficient_scope` (step-up): resolves true
+   * when credentials with more scopes were obtained and the request may be replayed once; false to
+   * relay the 403; throws (a ThvError saying why) when thv will not authorize again.
+   */
+  stepUpAfterForbidden?(wwwAuthenticate: string): Promise<boolean>;
+  /**
    * Begins obtaining credentials in the background (an OAuth login, say), once the proxy listens.
    * From then on the credentials report the workload's status themselves.
    */

@@ -9,7 +9,7 @@ import type { RunConfig } from './types.js';
 import { flowTimeoutFromEnv } from '../auth/browser-flow.js';
 import { headlessReason, systemOpener } from '../auth/opener.js';
 import { monitorTimingsFromEnv } from '../auth/monitor.js';
-import { createOAuthCredentials, type OAuthCredentials, type OAuthSettings } from '../auth/remote/index.js';
+import { CLIENT_METADATA_URL_ENV, checkClientMetadataUrl, createOAuthCredentials, type OAuthCredentials, type OAuthSettings } from '../auth/remote/index.js';
 import { remoteAuthStateKey } from '../auth/remote/state.js';
 
 /** Run-config field (workloads scope key) of the OAuth state, so `thv start` resolves it and `thv rm` deletes it. */
@@ -79,6 +79,9 @@ async function settingsOf(config: RunConfig, deps: RemoteCredentialsDeps): Promi
     }
   }
   const timeoutMs = loginTimeoutMs(config, deps.env, () => deps.log.warn({ given: auth.timeout }, 'ignoring an invalid --remote-auth-timeout'));
+  // thv's Client ID Metadata Document (docs/remote-auth.md#client-id-metadata-document).
+  const metadataUrl = deps.env[CLIENT_METADATA_URL_ENV];
+  const clientMetadataUrl = metadataUrl ? checkClientMetadataUrl(metadataUrl) : undefined;
   return {
     ...(auth.issuer ? { issuer: auth.issuer } : {}),
     ...(auth.client_id ? { clientId: auth.client_id } : {}),
@@ -87,6 +90,7 @@ async function settingsOf(config: RunConfig, deps: RemoteCredentialsDeps): Promi
     ...(auth.resource ? { resource: auth.resource } : {}),
     ...(auth.callback_port !== undefined ? { callbackPort: auth.callback_port } : {}),
     timeoutMs,
+    ...(clientMetadataUrl ? { clientMetadataUrl } : {}),
   };
 }
 

@@ -75,9 +75,11 @@ export async function discoverRemoteAuth(serverUrl: string, options: DiscoverRem
   };
 }
 
-interface Challenge {
+export interface Challenge {
   resourceMetadata?: string;
   scopes?: string[];
+  /** RFC 6750 §3.1 `error`, e.g. `insufficient_scope`. */
+  error?: string;
 }
 
 /** An unauthenticated MCP `initialize`; a protected server answers 401 with a Bearer challenge. */
@@ -106,7 +108,7 @@ async function probe(serverUrl: string, doFetch: typeof fetch): Promise<Challeng
   return parseBearerChallenge(res.headers.get('www-authenticate') ?? '');
 }
 
-/** Reads `resource_metadata` and `scope` from a `WWW-Authenticate: Bearer …` header (RFC 6750 §3). */
+/** Reads `resource_metadata`, `scope` and `error` from a `WWW-Authenticate: Bearer …` header (RFC 6750 §3). */
 export function parseBearerChallenge(header: string): Challenge {
   const bearer = /(?:^|,)\s*Bearer\b(.*)$/i.exec(header)?.[1] ?? '';
   const params: Record<string, string> = {};
@@ -116,6 +118,7 @@ export function parseBearerChallenge(header: string): Challenge {
   return {
     ...(params.resource_metadata ? { resourceMetadata: params.resource_metadata } : {}),
     ...(params.scope ? { scopes: params.scope.split(/\s+/).filter(Boolean) } : {}),
+    ...(params.error ? { error: params.error } : {}),
   };
 }
 

@@ -8,12 +8,14 @@ import type { UrlOpener } from '../opener.js';
 import { classifyFetchError } from '../classify.js';
 import { TokenMonitor, DEFAULT_MONITOR_TIMINGS, type MonitorStatus, type MonitorTimings, type TokenSet } from '../monitor.js';
 import { discoverRemoteAuth } from './discovery.js';
-import { registerClient } from './registration.js';
+import { parseBearerChallenge } from './discovery.js';
+import { chooseClient, clientToRenew, renewClient, type ActiveClient } from './clients.js';
 import { refreshGrant, type TokenEndpointClient } from './token-client.js';
 import { parseRemoteAuthState, serializeRemoteAuthState, type RemoteAuthState } from './state.js';
 
 export { remoteAuthStateKey, parseRemoteAuthState, type RemoteAuthState } from './state.js';
 export { discoverRemoteAuth, canonicalResource, parseBearerChallenge, wellKnownMetadataUrls } from './discovery.js';
+export { CLIENT_METADATA_URL_ENV, checkClientMetadataUrl, clientMetadataDocument } from './cimd.js';
 
 export const STALE_CLIENT_HINT =
   'The authorization server rejected the stored credentials. If thv registered its client dynamically, that registration may be stale or deleted on the server; restart the workload to log in (and register) again.';
@@ -26,6 +28,8 @@ export interface OAuthSettings {
   resource?: string;
   callbackPort?: number;
   timeoutMs?: number;
+  /** thv's Client ID Metadata Document URL (TOOLHIVE_CLIENT_METADATA_URL); without it, no CIMD. */
+  clientMetadataUrl?: string;
 }
 
 export interface OAuthCredentialsOptions {
@@ -54,6 +58,7 @@ export interface OAuthCredentials extends UpstreamCredentials {
   readonly monitor: TokenMonitor | undefined;
   /** Cancels a pending login and stops the monitor; no status is reported afterwards. */
   close(): Promise<void>;
+  stepUpAfterForbidden(wwwAuthenticate: string): Promise<boolean>;
 }
 
 /** How long a client is asked to wait while a login is pending: a person is typing a password. */
@@ -74,14 +79,27 @@ export function createOAuthCredentials(options: OAuthCredentialsOptions): OAuthC
   // Every request of the setup (discovery, registration, token grants) ends when the workload stops.
   const setupOptions: OAuthCredentialsOptions = { ...options, fetch: abortableFetch(options.fetch ?? fetch, closing.signal) };
   let monitor: TokenMonitor | undefined;
+  let session: RemoteAuthState | undefined;
   let loginPending = false;
   let failure: Error | undefined;
   let establishing: Promise<void> | undefined;
+  let stepUp: { key: string; result: Promise<boolean> } | undefined;
+  /** Scope sets a step-up already asked for: never asked again in this process (no loop). */
+  const steppedUp = new Set<string>();
+  let renewing: Promise<void> | undefined;
   let settle!: { resolve: () => void; reject: (err: unknown) => void };
   const ready = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
   ready.catch(() => undefined);
   const report = (status: MonitorStatus, context: string) => {
     if (!closing.signal.aborted) options.onStatus(status, context);
+  };
+  const save = async () => options.save(serializeRemoteAuthState(session!));
+
+  const activate = (state: RemoteAuthState, tokens: TokenSet) => {
+    monitor?.stop();
+    session = state;
+    monitor = startMonitor(() => session!, tokens, { ...options, onStatus: report }, save);
+    renewing ??= keepClientSecretFresh().finally(() => (renewing = undefined));
   };
 
   const establish = async () => {
@@ -90,13 +108,73 @@ export function createOAuthCredentials(options: OAuthCredentialsOptions): OAuthC
     let tokens = typeof resumed === 'object' ? resumed : undefined;
     if (!state || !tokens) {
       loginPending = true;
-      // A client the server no longer knows is registered anew rather than reused.
-      state = await login(resumed === 'client_rejected' ? undefined : state, { ...setupOptions, onStatus: report }, closing.signal);
+      state = await login(state, { ...setupOptions, onStatus: report }, closing.signal, { clientRejected: resumed === 'client_rejected' });
       tokens = tokensOf(state)!;
     }
     if (closing.signal.aborted) throw closing.signal.reason;
-    monitor = startMonitor(state, tokens, { ...options, onStatus: report });
+    activate(state, tokens);
     report('running', '');
+  };
+
+  /**
+   * A registered client whose secret expires (RFC 7591 `client_secret_expires_at`) is renewed before
+   * it does, by the injected clock: RFC 7592 keeps the client id, so the session goes on; a new
+   * registration serves the next login (docs/remote-auth.md#expiring-client-secrets).
+   */
+  const keepClientSecretFresh = async () => {
+    while (!closing.signal.aborted && session) {
+      const due = clientToRenew(session, options.clock.now());
+      if (!due) return;
+      if (due.at > options.clock.now()) {
+        try {
+          await options.clock.sleep(due.at - options.clock.now(), closing.signal);
+        } catch {
+          return;
+        }
+        continue;
+      }
+      const current = session;
+      try {
+        const renewed = await renewClient(current, due.client, { ...setupOptions, now: options.clock.now() });
+        if (session !== current) continue;
+        current.clients[current.issuer] = renewed.stored;
+        if (renewed.stored.client_id === current.client_id) {
+          if (renewed.stored.client_secret) current.client_secret = renewed.stored.client_secret;
+          if (renewed.stored.token_endpoint_auth_method) current.token_endpoint_auth_method = renewed.stored.token_endpoint_auth_method;
+        }
+        await save();
+        log.info({ issuer: current.issuer, how: renewed.how }, 'renewed the OAuth client before its secret expires');
+      } catch (err) {
+        if (closing.signal.aborted) return;
+        log.warn({ err: (err as Error).message }, 'could not renew the OAuth client secret; trying again later');
+        // Half the time left, at least a minute: the secret still works until it expires.
+        const left = (due.client.client_secret_expires_at ?? 0) - options.clock.now();
+        try {
+          await options.clock.sleep(Math.max(60_000, left / 2), closing.signal);
+        } catch {
+          return;
+        }
+        if (options.clock.now() >= (due.client.client_secret_expires_at ?? 0)) return;
+      }
+    }
+  };
+
+  const runStepUp = async (state: RemoteAuthState, scopes: string[]): Promise<boolean> => {
+    log.info({ scopes }, 'the remote server asks for more scopes (insufficient_scope); authorizing again');
+    try {
+      const next = await login(state, { ...setupOptions, onStatus: report }, closing.signal, { scopes });
+      if (closing.signal.aborted) throw closing.signal.reason;
+      activate(next, tokensOf(next)!);
+      report('running', '');
+      return true;
+    } catch (err) {
+      if (closing.signal.aborted) throw err;
+      // The old token still works for what it was granted.
+      report(monitor?.state.status ?? 'running', monitor?.state.context ?? '');
+      throw new ThvError('auth_failed', `the re-authorization for scope "${scopes.join(' ')}" failed: ${(err as Error).message}`, {
+        hint: `\`thv restart ${options.workload}\` logs in again.`,
+      });
+    }
   };
 
   return {
@@ -125,10 +203,36 @@ export function createOAuthCredentials(options: OAuthCredentialsOptions): OAuthC
         : new AuthRetryingError(1, 'the OAuth session with the remote server is being set up');
     },
     refreshAfterUnauthorized: async () => (monitor ? monitor.refreshAfterUnauthorized() : false),
+    /**
+     * Step-up (MCP authorization spec): one new authorization with the union of the granted and
+     * the requested scopes, shared by concurrent callers. A scope set asked for once is never asked
+     * for again, so a server that keeps answering insufficient_scope gets a clear failure, not a loop.
+     */
+    async stepUpAfterForbidden(wwwAuthenticate: string) {
+      const challenge = parseBearerChallenge(wwwAuthenticate);
+      const state = session;
+      if (challenge.error !== 'insufficient_scope' || !challenge.scopes?.length || !state || closing.signal.aborted) return false;
+      const union = [...new Set([...state.scopes, ...challenge.scopes])];
+      const key = [...union].sort().join(' ');
+      if (stepUp?.key === key) return stepUp.result;
+      if (union.length === state.scopes.length || steppedUp.has(key)) {
+        throw new ThvError('auth_failed', `the remote server still answers insufficient_scope for "${challenge.scopes.join(' ')}", which thv already asked the authorization server for; not authorizing again`, {
+          hint: 'The authorization server did not grant that scope (or the user declined it): check the account\'s permissions.',
+        });
+      }
+      steppedUp.add(key);
+      const result = runStepUp(state, union).finally(() => {
+        if (stepUp?.key === key) stepUp = undefined;
+      });
+      stepUp = { key, result };
+      return result;
+    },
     async close() {
       if (!closing.signal.aborted) closing.abort(new ThvError('auth_failed', 'the workload is stopping'));
       monitor?.stop();
       await establishing;
+      await stepUp?.result.catch(() => undefined);
+      await renewing;
     },
   };
 }
@@ -137,24 +241,25 @@ function abortableFetch(inner: typeof fetch, signal: AbortSignal): typeof fetch 
   return (input, init) => inner(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal });
 }
 
-function startMonitor(state: RemoteAuthState, tokens: TokenSet, options: OAuthCredentialsOptions): TokenMonitor {
-  const client = endpointClient(state, options);
+function startMonitor(current: () => RemoteAuthState, tokens: TokenSet, options: OAuthCredentialsOptions, persist: () => Promise<void>): TokenMonitor {
   const save = async (next: TokenSet) => {
+    const state = current();
     state.access_token = next.accessToken;
     if (next.refreshToken) state.refresh_token = next.refreshToken;
     if (next.expiresAt !== undefined) state.expires_at = next.expiresAt;
     else delete state.expires_at;
-    await options.save(serializeRemoteAuthState(state));
+    await persist();
   };
   const monitor = new TokenMonitor({
     initial: tokens,
-    refresh: (t, signal) => refreshGrant(client, t.refreshToken!, signal),
+    // The client is read at each refresh: a renewed client secret is used from then on.
+    refresh: (t, signal) => refreshGrant(endpointClient(current(), options), t.refreshToken!, signal),
     onTokens: save,
     onStatus: options.onStatus,
     clock: options.clock,
     log: options.log,
     timings: options.timings ?? DEFAULT_MONITOR_TIMINGS,
-    ...(state.dynamic_client ? { permanentFailureHint: STALE_CLIENT_HINT } : {}),
+    ...(current().dynamic_client ? { permanentFailureHint: STALE_CLIENT_HINT } : {}),
   });
   monitor.start();
   return monitor;
@@ -211,34 +316,39 @@ async function resumeSession(state: RemoteAuthState, options: OAuthCredentialsOp
   }
 }
 
-async function login(previous: RemoteAuthState | undefined, options: OAuthCredentialsOptions, signal: AbortSignal): Promise<RemoteAuthState> {
+interface LoginOptions {
+  /** The stored client was refused (invalid_client): do not reuse it. */
+  clientRejected?: boolean;
+  /** Step-up: exactly these scopes. */
+  scopes?: string[];
+}
+
+async function login(previous: RemoteAuthState | undefined, options: OAuthCredentialsOptions, signal: AbortSignal, how: LoginOptions = {}): Promise<RemoteAuthState> {
   const { settings, log } = options;
   const found = await discoverRemoteAuth(options.serverUrl, {
     ...(settings.issuer ? { issuer: settings.issuer } : {}),
     ...(settings.resource ? { resource: settings.resource } : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
-  const scopes = settings.scopes?.length ? settings.scopes : found.scopes;
+  const scopes = how.scopes ?? (settings.scopes?.length ? settings.scopes : found.scopes);
   const callbackPort = settings.callbackPort ?? DEFAULT_CALLBACK_PORT;
-  let client: { clientId: string; clientSecret?: string; authMethod?: string; dynamic: boolean };
-  if (settings.clientId) {
-    client = { clientId: settings.clientId, ...(settings.clientSecret ? { clientSecret: settings.clientSecret } : {}), dynamic: false };
-  } else if (previous?.dynamic_client && previous.issuer === found.issuer) {
-    client = {
-      clientId: previous.client_id,
-      ...(previous.client_secret ? { clientSecret: previous.client_secret } : {}),
-      ...(previous.token_endpoint_auth_method ? { authMethod: previous.token_endpoint_auth_method } : {}),
-      dynamic: true,
-    };
-  } else {
-    const registered = await registerClient(found.metadata, {
-      redirectUri: `http://localhost:${callbackPort}/callback`,
-      scopes,
-      ...(options.fetch ? { fetch: options.fetch } : {}),
-    });
-    log.info({ issuer: found.issuer }, 'registered an OAuth client dynamically');
-    client = { ...registered, dynamic: true };
+  const clients = knownClients(previous);
+  if (how.clientRejected && previous) {
+    // Only the client that was refused is forgotten; one renewed since then is kept.
+    if (clients[previous.issuer]?.client_id === previous.client_id) delete clients[previous.issuer];
   }
+  const client: ActiveClient = await chooseClient({
+    settings,
+    issuer: found.issuer,
+    metadata: found.metadata,
+    stored: clients[found.issuer],
+    redirectUri: `http://localhost:${callbackPort}/callback`,
+    scopes,
+    now: options.clock.now(),
+    log,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
+  if (client.stored) clients[found.issuer] = client.stored;
   const pending = await beginAuthorization({
     issuer: found.metadata,
     clientId: client.clientId,
@@ -270,17 +380,32 @@ async function login(previous: RemoteAuthState | undefined, options: OAuthCreden
     token_endpoint: found.metadata.token_endpoint!,
     resource: found.resource,
     client_id: client.clientId,
-    ...(client.clientSecret ? { client_secret: client.clientSecret } : {}),
+    ...(client.clientSecret && client.kind !== 'pre-registered' ? { client_secret: client.clientSecret } : {}),
     ...(client.authMethod ? { token_endpoint_auth_method: client.authMethod } : {}),
-    dynamic_client: client.dynamic,
+    dynamic_client: client.kind === 'dcr',
     scopes,
     access_token: tokens.accessToken,
     ...(tokens.refreshToken ? { refresh_token: tokens.refreshToken } : {}),
     ...(tokens.expiresAt !== undefined ? { expires_at: tokens.expiresAt } : {}),
+    clients,
   };
   await options.save(serializeRemoteAuthState(state));
-  log.info('OAuth login for the remote server completed');
+  log.info({ issuer: found.issuer, client: client.kind }, 'OAuth login for the remote server completed');
   return state;
+}
+
+/** The clients of earlier sessions by issuer, including one stored before they were kept per issuer. */
+function knownClients(previous: RemoteAuthState | undefined): RemoteAuthState['clients'] {
+  const clients = { ...(previous?.clients ?? {}) };
+  if (previous?.dynamic_client && !clients[previous.issuer]) {
+    clients[previous.issuer] = {
+      kind: 'dcr',
+      client_id: previous.client_id,
+      ...(previous.client_secret ? { client_secret: previous.client_secret } : {}),
+      ...(previous.token_endpoint_auth_method ? { token_endpoint_auth_method: previous.token_endpoint_auth_method } : {}),
+    };
+  }
+  return clients;
 }
 
 function endpointClient(state: RemoteAuthState, options: OAuthCredentialsOptions): TokenEndpointClient {

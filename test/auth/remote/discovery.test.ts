@@ -12,8 +12,9 @@ afterEach(() => {
 });
 
 describe('RFC 9728 discovery helpers', () => {
-  it('reads resource_metadata and scope from a Bearer challenge, quoted or not', () => {
+  it('reads resource_metadata, scope and error from a Bearer challenge, quoted or not', () => {
     expect(parseBearerChallenge('Bearer error="invalid_token", resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp", scope="a b"')).toEqual({
+      error: 'invalid_token',
       resourceMetadata: 'https://mcp.example.com/.well-known/oauth-protected-resource/mcp',
       scopes: ['a', 'b'],
     });
