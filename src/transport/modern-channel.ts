@@ -3,6 +3,7 @@ import type { Logger } from '../core/log.js';
 import { openEventStream, writeEvent } from './sse.js';
 import { statusForError, standardHeaderMismatch, HEADER_MISMATCH, MODERN_VERSION, SUBSCRIPTION_ID_META, UNSUPPORTED_PROTOCOL_VERSION } from './mcp-era.js';
 import type { ChildEra } from './era-probe.js';
+import { ToolParamHeaders } from './mcp-param-headers.js';
 import { sendJson } from './bridge-common.js';
 
 type JsonRpcId = string | number;
@@ -16,6 +17,8 @@ interface Pending {
   canStream: boolean;
   streaming: boolean;
   listen: boolean;
+  /** A `tools/list`: its answer tells which `Mcp-Param-*` headers the tools expect. */
+  toolsList: boolean;
   progressToken: number | undefined;
   keepalive: NodeJS.Timeout | undefined;
   onClose: () => void;
@@ -43,6 +46,7 @@ export class ModernChannel {
   private nextToken = 1;
   /** The most recent plain request, for notifications the child does not correlate (logging). */
   private lastRequest: number | undefined;
+  private readonly paramHeaders = new ToolParamHeaders();
 
   constructor(private readonly options: ModernChannelOptions) {}
 
@@ -72,7 +76,7 @@ export class ModernChannel {
       return;
     }
     if (isRequest) {
-      const mismatch = standardHeaderMismatch(req.headers, msg);
+      const mismatch = standardHeaderMismatch(req.headers, msg) ?? this.paramHeaders.check(msg, req.headers);
       if (mismatch) {
         sendJson(res, 400, { jsonrpc: '2.0', id, error: { code: HEADER_MISMATCH, message: mismatch } });
         return;
@@ -105,6 +109,7 @@ export class ModernChannel {
       canStream,
       streaming: false,
       listen: msg.method === 'subscriptions/listen',
+      toolsList: msg.method === 'tools/list',
       progressToken: undefined,
       keepalive: undefined,
       onClose: () => this.abandon(childId),
@@ -144,6 +149,7 @@ export class ModernChannel {
     if (!entry) return;
     this.settle(msg.id, entry);
     msg.id = entry.originalId;
+    if (entry.toolsList && msg.result) this.paramHeaders.learn(msg.result);
     if (entry.listen) rewriteSubscriptionId(msg as unknown as { result?: { _meta?: Record<string, unknown> } }, entry.originalId);
     if (entry.streaming) {
       writeEvent(entry.res, JSON.stringify(msg));
@@ -155,6 +161,7 @@ export class ModernChannel {
   }
 
   private notification(msg: Message): void {
+    if (msg.method === 'notifications/tools/list_changed') this.paramHeaders.clear();
     const params = msg.params ?? {};
     const meta = params._meta as Record<string, unknown> | undefined;
     let childId: number | undefined;
@@ -200,6 +207,7 @@ export class ModernChannel {
 
   /** The child is gone: requests in flight get an error, listen streams end (clients re-listen). */
   childExited(reason: string): void {
+    this.paramHeaders.clear();
     for (const [childId, entry] of this.pending) {
       this.settle(childId, entry);
       const msg = { jsonrpc: '2.0', id: entry.originalId, error: { code: -32603, message: `MCP server process exited (${reason}); it is being restarted` } };

@@ -10,6 +10,7 @@ import { StatusStore } from './status-store.js';
 import { startLogRotation } from './log-rotation.js';
 import { startSupervisor, type SupervisorSecrets } from './supervisor.js';
 import { isSecretEnvName } from '../isolation/secret-env.js';
+import { startHeapSettler } from '../core/heap-settle.js';
 
 export interface ReadyMessage {
   ok: boolean;
@@ -76,6 +77,8 @@ try {
   const supervisor = await startSupervisor(name, { paths, env, log, secrets });
   // stdout/stderr are the workload log (opened by the launcher); keep it from growing without bound.
   startLogRotation(join(paths.logsDir, `${name}.log`), { log });
+  // A burst of requests must not leave the supervisor big for good (docs/workloads.md#limits).
+  startHeapSettler();
   log.info({ workload: name, url: supervisor.url, pid: process.pid }, 'workload running');
   report({ ok: true, url: supervisor.url, port: supervisor.port });
   const onSignal = () => void supervisor.stop();
