@@ -26,8 +26,68 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
   return Array.isArray(value) ? value[0] : value;
 }
 
+/** Versions of the 2025 era a `MCP-Protocol-Version` header may name on the fast path below. */
+const LEGACY_VERSIONS = new Set(['2024-11-05', '2025-03-26', '2025-06-18', '2025-11-25']);
+/** `_meta` envelopes (without their per-request progress token) the SDK's ladder found valid. */
+const validEnvelopes = new Map<string, true>();
+const MAX_ENVELOPES = 256;
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/**
+ * The SDK's ladder validates every message with several zod schemas (~4× a JSON parse and
+ * stringify of the message, measured): too much for the hot path of the bridge. The everyday
+ * shapes are recognised here without it — a plain 2025-era request, and a 2026-07-28 request
+ * whose envelope the ladder has already accepted once (clients send the same envelope on every
+ * request) — and only where the ladder's answer is certain; anything else goes to the ladder.
+ */
+function fastClassify(headers: IncomingHttpHeaders, body: unknown): Classified | undefined {
+  if (!isPlainObject(body) || body.jsonrpc !== '2.0' || typeof body.method !== 'string' || 'result' in body || 'error' in body) return undefined;
+  const id = body.id;
+  if (!(typeof id === 'string' || (typeof id === 'number' && Number.isSafeInteger(id)))) return undefined;
+  const params = body.params;
+  if (params !== undefined && !isPlainObject(params)) return undefined;
+  const pv = header(headers, 'mcp-protocol-version')?.trim();
+  const meta = params?._meta;
+  if (meta === undefined) return pv === undefined || LEGACY_VERSIONS.has(pv) ? { kind: 'legacy' } : undefined;
+  if (!isPlainObject(meta)) return undefined;
+  const claim = meta[PROTOCOL_VERSION_META];
+  if (claim !== MODERN_VERSION || pv !== MODERN_VERSION || body.method === 'initialize') return undefined;
+  const mm = header(headers, 'mcp-method')?.trim();
+  if (mm !== undefined && mm !== body.method) return undefined;
+  const key = envelopeKey(meta);
+  return key !== undefined && validEnvelopes.has(key) ? { kind: 'modern', revision: MODERN_VERSION, isRequest: true } : undefined;
+}
+
+/** The envelope without its progress token (which the spec types as a string or a number). */
+function envelopeKey(meta: Record<string, unknown>): string | undefined {
+  const { progressToken, ...rest } = meta;
+  if (progressToken !== undefined && typeof progressToken !== 'string' && typeof progressToken !== 'number') return undefined;
+  return JSON.stringify(rest);
+}
+
 /** The era of one POSTed body (already parsed), or the ladder's refusal. */
 export function classify(method: string, headers: IncomingHttpHeaders, body: unknown): Classified {
+  if (method === 'POST') {
+    const fast = fastClassify(headers, body);
+    if (fast) return fast;
+  }
+  const result = ladder(method, headers, body);
+  // A modern request the ladder accepted: its envelope is valid, whatever the request.
+  if (result.kind === 'modern' && result.isRequest && result.revision === MODERN_VERSION) {
+    const meta = isPlainObject(body) && isPlainObject(body.params) ? body.params._meta : undefined;
+    const key = isPlainObject(meta) ? envelopeKey(meta) : undefined;
+    if (key !== undefined) {
+      if (validEnvelopes.size >= MAX_ENVELOPES) validEnvelopes.clear();
+      validEnvelopes.set(key, true);
+    }
+  }
+  return result;
+}
+
+function ladder(method: string, headers: IncomingHttpHeaders, body: unknown): Classified {
   const pv = header(headers, 'mcp-protocol-version');
   const mm = header(headers, 'mcp-method');
   const mn = header(headers, 'mcp-name');
