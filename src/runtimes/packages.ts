@@ -4,6 +4,7 @@ import { mkdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promis
 import { basename, dirname, join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { ThvError } from '../core/errors.js';
+import { envText } from '../core/env.js';
 
 /**
  * npm and PyPI packages are installed before the sandbox starts, outside it, into a folder thv
@@ -48,10 +49,7 @@ export async function installPackage(
         const npm = join(dirname(runner), 'npm');
         await run(existsSync(npm) ? npm : 'npm', ['install', '--prefix', staging, '--no-audit', '--no-fund', '--omit=dev', '--no-package-lock', '--loglevel=error', launch.spec], env);
       } else {
-        const uv = join(dirname(runner), 'uv');
-        const uvCmd = existsSync(uv) ? uv : 'uv';
-        await run(uvCmd, ['venv', '--quiet', join(staging, 'venv')], env);
-        await run(uvCmd, ['pip', 'install', '--quiet', '--python', join(staging, 'venv', 'bin', 'python'), launch.spec], env);
+        await installPypi(pipRequirement(launch.spec), runner, join(staging, 'venv'), env);
       }
       await writeFile(join(staging, '.thv-installed'), `${launch.spec}\n`);
       await rm(root, { recursive: true, force: true });
@@ -86,14 +84,51 @@ async function npmEntry(root: string, launch: { spec: string; rest: string[] }):
   return { root, command: await realpath(join(pkgDir, bin)), args: launch.rest, extraReadOnly: [] };
 }
 
+/**
+ * A PyPI package goes into its own virtual environment: with uv when it is installed (next to
+ * `uvx`, else on PATH), otherwise with Python's own `venv` and pip — Debian and most distributions
+ * ship them (python3-venv), while uv often is not packaged (docs/isolation.md, "Packages"). Both
+ * read the index from the environment: UV_INDEX_URL/UV_DEFAULT_INDEX for uv, PIP_INDEX_URL for pip.
+ */
+async function installPypi(requirement: string, runner: string, venv: string, env: Record<string, string>): Promise<void> {
+  const besideRunner = runner.includes('/') ? join(dirname(runner), 'uv') : undefined;
+  const uv = besideRunner && existsSync(besideRunner) ? besideRunner : findOnPath('uv', env);
+  if (uv) {
+    await run(uv, ['venv', '--quiet', venv], env);
+    await run(uv, ['pip', 'install', '--quiet', '--python', join(venv, 'bin', 'python'), requirement], env);
+    return;
+  }
+  const python = findOnPath('python3', env);
+  if (!python) {
+    throw new Error('neither uv nor python3 was found on PATH (install uv, or python3 with venv: apt-get install python3-venv)');
+  }
+  await run(python, ['-m', 'venv', venv], env);
+  await run(join(venv, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-input', requirement], env);
+}
+
+/** uvx's `pkg@1.2.3` is pip's (and `uv pip`'s) `pkg==1.2.3`; other requirement forms pass unchanged. */
+export function pipRequirement(spec: string): string {
+  const m = /^([A-Za-z0-9][A-Za-z0-9._-]*(?:\[[^\]]*\])?)@([^@/\s]+)$/.exec(spec);
+  return m ? `${m[1]}==${m[2]}` : spec;
+}
+
 async function pypiEntry(root: string, launch: { spec: string; rest: string[] }): Promise<InstalledPackage> {
   const name = launch.spec.replace(/[=<>~!@[ ].*$/, '');
-  const command = join(root, 'venv', 'bin', name);
-  if (!existsSync(command)) throw new ThvError('workload_failed', `${name} installed no command named ${name}`);
-  // The venv's python is a symlink to the interpreter uv used; its installation must be visible too.
+  const script = join(root, 'venv', 'bin', name);
+  if (!existsSync(script)) throw new ThvError('workload_failed', `${name} installed no command named ${name}`);
+  // The venv's python is a symlink to the interpreter uv or venv used; its installation must be visible too.
   const python = await realpath(join(root, 'venv', 'bin', 'python'));
   const prefix = dirname(dirname(python));
-  return { root, command, args: launch.rest, extraReadOnly: prefix.startsWith('/usr') ? [] : [prefix] };
+  // The script's #! line names the staging folder it was installed in, which is renamed once the
+  // install is complete: the venv's python runs it instead (and finds the venv next to itself).
+  return { root, command: join(root, 'venv', 'bin', 'python'), args: [script, ...launch.rest], extraReadOnly: prefix === '/usr' || prefix.startsWith('/usr/') ? [] : [prefix] };
+}
+
+function findOnPath(program: string, env: Record<string, string>): string | undefined {
+  for (const dir of (envText(env, 'PATH') ?? '').split(':')) {
+    if (dir && existsSync(join(dir, program))) return join(dir, program);
+  }
+  return undefined;
 }
 
 function run(command: string, args: string[], env: Record<string, string>): Promise<void> {

@@ -2,6 +2,7 @@ import { ThvError } from '../core/errors.js';
 import { resolveProfile, summariseProfile, type PermissionProfile } from '../isolation/profile.js';
 import type { Runtime, RuntimeKind } from '../runtimes/types.js';
 import type { RunConfig } from './types.js';
+import { findOnPath, type ResolvedSource } from './sources.js';
 
 /**
  * How a new local workload is confined when the request names no runtime (docs/isolation.md,
@@ -22,6 +23,19 @@ export function chooseProfile(explicit: PermissionProfile | undefined, registryP
 export async function requireRuntime(runtime: Runtime): Promise<void> {
   const problem = await runtime.unavailable();
   if (problem) throw new ThvError('runtime_unavailable', problem.reason, { hint: problem.hint });
+}
+
+/**
+ * The package's runner (npx, uvx) is missing. Unconfined, that ends the request. The sandbox installs
+ * a PyPI package itself, with uv or else python3's venv and pip (docs/isolation.md, "Packages"), so
+ * `uvx` need not exist there when python3 does: the run config then records `uvx` by name.
+ */
+export function withoutRunner(runtime: RuntimeKind, resolved: ResolvedSource, env: NodeJS.ProcessEnv): void {
+  if (runtime === 'sandbox' && resolved.buildRef?.startsWith('uvx://') && (findOnPath('uv', env) || findOnPath('python3', env))) {
+    resolved.command = 'uvx';
+    return;
+  }
+  throw resolved.runnerMissing;
 }
 
 export function unconfinedWarning(name: string): string {

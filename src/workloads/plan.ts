@@ -3,7 +3,7 @@ import { engineAvailable } from '../runtimes/container/workload.js';
 import { DEFAULT_GROUP } from './groups.js';
 import { resolveSource } from './sources.js';
 import { noEngineForImage, pickRuntime } from './runtime-choice.js';
-import { chooseProfile, chooseRuntime, requireRuntime, unconfinedWarning } from './isolation.js';
+import { chooseProfile, chooseRuntime, requireRuntime, unconfinedWarning, withoutRunner } from './isolation.js';
 import { buildRunConfig, checkWorkloadName, type RunRequest, type StoredCredential } from './run-request.js';
 import type { ManagerContext } from './manager-context.js';
 import type { RunConfig } from './types.js';
@@ -34,7 +34,7 @@ export async function planWorkload(ctx: ManagerContext, req: RunRequest, warning
   // Isolation (docs/isolation.md, docs/runtimes.md): chosen and checked before anything is stored, so a
   // host where the runtime cannot work refuses with the reason instead of leaving a workload in error.
   const runtime = chooseRuntime(picked, Boolean(resolved.remoteUrl));
-  if (runtime !== 'container' && resolved.runnerMissing) throw resolved.runnerMissing;
+  if (runtime !== 'container' && resolved.runnerMissing) withoutRunner(runtime, resolved, deps.env);
   const permissionProfile = resolved.remoteUrl ? undefined : chooseProfile(req.permissionProfile, resolved.permissions);
   if (runtime === 'container') {
     await requireRuntime(await ctx.runtimes().get(runtime)).catch((err: unknown) => {

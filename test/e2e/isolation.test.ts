@@ -7,6 +7,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { makeTempHome, runThv, type TempHome } from '../fixtures/cli.js';
 import { connectClient, textOf } from '../workloads/helpers.js';
+import { startPypiIndex, WHEEL } from '../isolation/pypi-index.js';
 
 // The issue's "tested for real" list (docs/isolation.md): the built CLI, real bubblewrap, real
 // servers. Each probe runs twice — in the default sandbox and with `--isolation none` — and the
@@ -220,6 +221,36 @@ describe.skipIf(skipReason)('a server in the sandbox (default) versus unconfined
     } finally {
       await client.close();
       await runThv(['rm', 'fs'], home);
+    }
+  }, 240_000);
+});
+
+describe.skipIf(skipReason)('a PyPI server (uvx://) in the sandbox', () => {
+  it('is installed outside the sandbox from a real local index (uv, else python3 -m venv + pip), then runs with the none profile and reaches nothing else', async () => {
+    const index = await startPypiIndex(home.root);
+    try {
+      // Both installers read the index from the environment; nothing here reaches beyond 127.0.0.1.
+      const indexEnv = { PIP_INDEX_URL: index.url, UV_INDEX_URL: index.url, UV_DEFAULT_INDEX: index.url, PIP_DISABLE_PIP_VERSION_CHECK: '1' };
+      const run = await runThv(['run', 'uvx://thv-probe-server@0.1.0', '--name', 'py'], home, { env: { ...env(), ...indexEnv }, timeoutMs: 180_000 });
+      expect(run.code, run.stderr).toBe(0);
+      expect(index.requests).toContain(`/files/${WHEEL}`);
+      const status = JSON.parse((await runThv(['status', 'py', '--format', 'json'], home)).stdout) as Record<string, unknown>;
+      expect(status.runtime).toBe('sandbox');
+      expect(String(status.isolation)).toMatch(/^sandbox \(bubblewrap.*profile none/);
+      const client = await connectClient(/(http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(run.stdout)![1]!);
+      try {
+        expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['read_file']);
+        const read = async (path: string) => textOf(await client.callTool({ name: 'read_file', arguments: { path } }));
+        // Its own installed files are there (read-only), the user's key and thv's store are not.
+        expect(await read('/etc/passwd')).toMatch(/^OK root:/);
+        expect(await read(join(home.root, '.ssh', 'id_rsa'))).toMatch(/^ERROR/);
+        expect(await read(join(home.root, 'data', 'toolhive', 'secrets_encrypted'))).toMatch(/^ERROR/);
+      } finally {
+        await client.close();
+        await runThv(['rm', 'py'], home);
+      }
+    } finally {
+      await index.close();
     }
   }, 240_000);
 });
