@@ -38,7 +38,7 @@ export function parseHeaderFlags(entries: string[]): Record<string, string> {
 export function parseVolumeFlag(flag: string): { declaration: string; writable: boolean } {
   const readOnly = flag.endsWith(':ro');
   const rest = readOnly || flag.endsWith(':rw') ? flag.slice(0, -3) : flag;
-  if (!rest.startsWith('/')) throw badRequest(`--volume ${flag}: the host path must be absolute`, 'Use --volume /host/path:/path/inside[:ro].');
+  if (!rest.startsWith('/') && !rest.startsWith('volume://')) throw badRequest(`--volume ${flag}: the host path must be absolute`, 'Use --volume /host/path:/path/inside[:ro] or volume://<name>:/path/inside[:ro].');
   return { declaration: rest, writable: !readOnly };
 }
 

@@ -42,6 +42,8 @@ export interface RunRequest {
   group?: string;
   transport?: RunConfig['transport'];
   proxyPort?: number;
+  /** Container runtime: the port an SSE/streamable-HTTP server listens on inside its container. */
+  targetPort?: number;
   host?: string;
   /** Plain environment variables for the server, stored as given. */
   env?: Record<string, string>;
@@ -88,6 +90,9 @@ export function buildRunConfig(
   if (req.proxyPort !== undefined && (!Number.isInteger(req.proxyPort) || req.proxyPort < 1 || req.proxyPort > 65535)) {
     throw badRequest(`--proxy-port ${req.proxyPort} is not a port number`);
   }
+  if (req.targetPort !== undefined && (!Number.isInteger(req.targetPort) || req.targetPort < 1 || req.targetPort > 65535)) {
+    throw badRequest(`--target-port ${req.targetPort} is not a port number`);
+  }
   const env = checkEnv(req.env ?? {});
   const secrets = checkSecrets(req.secrets ?? []);
   if (req.remoteAuth && !resolved.remoteUrl) throw badRequest('--remote-auth flags apply to remote servers only');
@@ -112,10 +117,11 @@ export function buildRunConfig(
     ...(resolved.command && !image ? { command: resolved.command } : {}),
     args: image ? (resolved.imageArgs ?? []) : resolved.args,
     ...(image ? { image } : {}),
-    ...(image && resolved.targetPort ? { target_port: resolved.targetPort } : {}),
+    ...(image && (req.targetPort ?? resolved.targetPort) ? { target_port: req.targetPort ?? resolved.targetPort } : {}),
     ...(resolved.remoteUrl ? { remote_url: resolved.remoteUrl } : {}),
     transport: resolved.remoteUrl || image ? resolved.transport : 'stdio',
-    proxy_mode: !resolved.remoteUrl && req.transport === 'sse' ? 'sse' : 'streamable-http',
+    // An image's server speaks its own transport, which the proxy passes through; a stdio one is bridged to the endpoint asked for.
+    proxy_mode: !resolved.remoteUrl && (image && resolved.transport !== 'stdio' ? resolved.transport === 'sse' : req.transport === 'sse') ? 'sse' : 'streamable-http',
     host: req.host ?? '127.0.0.1',
     ...(req.proxyPort ? { port: req.proxyPort } : {}),
     port_fixed: req.proxyPort !== undefined,

@@ -81,10 +81,10 @@ export function looksLikeImageRef(target: string): boolean {
   return /^[a-z0-9][a-z0-9._-]*(:[0-9]+)?(\/[a-z0-9][a-z0-9._-]*)+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/.test(target) || /^[a-z0-9][a-z0-9._-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$/.test(target);
 }
 
-function imageSource(image: string, extraArgs: string[]): ResolvedSource {
+function imageSource(image: string, extraArgs: string[], transportFlag?: RunConfig['transport']): ResolvedSource {
   const last = image.split('/').pop() ?? image;
-  // A bare image is taken to speak stdio; --transport then only picks the endpoint printed.
-  return { source: { kind: 'image', ref: image }, args: [], image, imageArgs: extraArgs, transport: 'stdio', headers: {}, suggestedName: sanitiseName(last.replace(/[:@].*$/, '')) };
+  // A bare image speaks stdio unless --transport says it serves SSE or streamable HTTP (docs/runtimes.md).
+  return { source: { kind: 'image', ref: image }, args: [], image, imageArgs: extraArgs, transport: transportFlag ?? 'stdio', headers: {}, suggestedName: sanitiseName(last.replace(/[:@].*$/, '')) };
 }
 
 function packageSource(runner: 'npx' | 'uvx', spec: string, extraArgs: string[], env: NodeJS.ProcessEnv, ref: string, registryName?: string): ResolvedSource {
@@ -157,7 +157,7 @@ async function registrySource(name: string, extraArgs: string[], deps: SourceDep
   } catch (err) {
     // Only a plain "no such server" becomes a hint about other kinds of targets; auth and
     // availability errors surface unchanged.
-    if (isThvError(err, 'not_found') && looksLikeImageRef(name)) return imageSource(name, extraArgs);
+    if (isThvError(err, 'not_found') && looksLikeImageRef(name)) return imageSource(name, extraArgs, transportFlag);
     if (isThvError(err, 'not_found')) {
       throw new ThvError('not_found', `"${name}" is not a server in the registry`, {
         cause: err,

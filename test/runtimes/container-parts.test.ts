@@ -9,6 +9,7 @@ import { tarArchive } from '../../src/runtimes/container/tar.js';
 import { localImageTag, parseSchemeRef, renderDockerfile } from '../../src/runtimes/container/templates.js';
 import { checkMount, hostConfig, networkModeOf, parseMemory, profileBinds } from '../../src/runtimes/container/host-config.js';
 import { containerEnv, deniesAllOutbound } from '../../src/runtimes/container.js';
+import { inboundRefusal } from '../../src/runtimes/container/inbound.js';
 import { pickRuntime } from '../../src/workloads/runtime-choice.js';
 import { builtinProfile, parseProfile } from '../../src/isolation/profile.js';
 import type { ResolvedSource } from '../../src/workloads/sources.js';
@@ -130,6 +131,16 @@ describe('a profile in a container', () => {
     expect(networkModeOf(parseProfile({ network: { mode: 'none' } }))).toBe('none');
     expect(() => networkModeOf(parseProfile({ network: { mode: 'container:other' } }))).toThrow(/not supported/);
     expect(hostConfig({ profile: builtinProfile('network')!, networkMode: 'bridge', binds: [], limits: {}, publish: { containerPort: 8080, hostPort: 41000 } }).PortBindings).toEqual({ '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '41000' }] });
+  });
+
+  it('network.inbound.allow_host admits only listed Host names (port ignored, .domain for subdomains); an empty list admits all', () => {
+    const profile = parseProfile({ network: { inbound: { allow_host: ['localhost', '.example.com'] } } });
+    expect(inboundRefusal(profile, 'localhost:8080')).toBeUndefined();
+    expect(inboundRefusal(profile, 'mcp.example.com')).toBeUndefined();
+    expect(inboundRefusal(profile, '127.0.0.1:8080')).toMatch(/not in the permission profile's network.inbound.allow_host/);
+    expect(inboundRefusal(profile, 'evil.com:80')).toMatch(/not in/);
+    expect(inboundRefusal(profile, undefined)).toMatch(/not in/);
+    expect(inboundRefusal(builtinProfile('none')!, 'anything')).toBeUndefined();
   });
 
   it('outbound none means no network; host base variables stay outside, the user\'s do not', () => {

@@ -23,6 +23,7 @@ interface RunOptions {
   group: string;
   transport?: 'stdio' | 'sse' | 'streamable-http';
   proxyPort?: number;
+  targetPort?: number;
   host: string;
   env: string[];
   secret: string[];
@@ -59,7 +60,8 @@ export function registerWorkloadCommands(program: Command, ctx: CliContext): voi
     .argument('[args...]', 'arguments for the server (after --)')
     .option('--name <name>', 'workload name (derived from the target when not given)')
     .addOption(groupOption('--group <group>', 'group of the workload', 'default'))
-    .addOption(new Option('--transport <transport>', 'stdio servers: endpoint to print (both are served); remotes: the upstream transport').choices(['stdio', 'sse', 'streamable-http']))
+    .addOption(new Option('--transport <transport>', 'stdio servers: endpoint to print (both are served); images and remotes: the transport the server speaks').choices(['stdio', 'sse', 'streamable-http']))
+    .addOption(portOption('--target-port <port>', 'container runtime: the port an SSE/streamable-HTTP server listens on inside (MCP_PORT; a free one when not given)'))
     .addOption(portOption('--proxy-port <port>', 'port for clients (a free one when not given)'))
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('-e, --env <K=V>', 'environment variable for the server, stored as given (repeatable; use --secret for secrets)', collect, [])
@@ -105,6 +107,7 @@ export function registerWorkloadCommands(program: Command, ctx: CliContext): voi
         ...(opts.name ? { name: opts.name } : {}),
         ...(opts.transport ? { transport: opts.transport } : {}),
         ...(opts.proxyPort !== undefined ? { proxyPort: opts.proxyPort } : {}),
+        ...(opts.targetPort !== undefined ? { targetPort: opts.targetPort } : {}),
         ...(opts.runtimeImage ? { runtimeImage: opts.runtimeImage } : {}),
         ...(opts.allowInsecureHttp ? { allowInsecureHttp: true } : {}),
         onProgress: (line) => ctx.err(`${line}\n`),
