@@ -1,10 +1,12 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeTempHome, runThv, type TempHome } from '../fixtures/cli.js';
 import { startPodman, type PodmanEngine } from '../fixtures/podman.js';
 import { connectClient, textOf, waitFor } from '../workloads/helpers.js';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 
 // `thv run <image>` end to end: the built CLI, its detached supervisor and a real Podman engine
 // (test/fixtures/podman.ts), with the locally built test image.
@@ -68,11 +70,20 @@ describe.runIf(engine)('thv run <image> on a real container engine', () => {
     expect(container?.State).toBe('running');
     expect(container?.Labels).toMatchObject({ toolhive: 'true', 'toolhive-name': 'ctr-e2e', 'toolhive-group': 'default' });
     expect(JSON.stringify(container?.Labels)).not.toContain(secret);
+    // The container's command line and labels as the engine records them: no secret, no env value.
+    const inspect = (await engine!.api<{ Args: string[]; Path: string; Config: { Cmd: string[] | null; Entrypoint: string[] | string | null; Labels: Record<string, string> } }>('GET', `/v1.41/containers/${container!.Id}/json`)).json;
+    const recorded = JSON.stringify([inspect.Path, inspect.Args, inspect.Config.Cmd, inspect.Config.Entrypoint, inspect.Config.Labels]);
+    expect(recorded).toContain('/app/server.mjs');
+    expect(recorded).not.toContain(secret);
+    expect(recorded).not.toContain('visible');
     const status = JSON.parse((await runThv(['status', 'ctr-e2e', '--format', 'json'], home, { env: env() })).stdout) as { process_id: number };
     const argv = await readFile(`/proc/${status.process_id}/cmdline`, 'utf8');
     expect(argv).not.toContain(secret);
-    const log = await readFile(join(home.root, 'state/toolhive/logs/ctr-e2e.log'), 'utf8').catch(() => '');
-    expect(log).not.toContain(secret);
+    // Every log thv wrote (the supervisor's workload log and any other): present, and without the secret.
+    const logsDir = join(home.root, 'state/toolhive/logs');
+    const logs = await Promise.all((await readdir(logsDir)).map((f) => readFile(join(logsDir, f), 'utf8')));
+    expect(logs.join('\n')).toContain('ctr-e2e');
+    expect(logs.join('\n')).not.toContain(secret);
 
     expect((await runThv(['stop', 'ctr-e2e'], home, { env: env() })).code).toBe(0);
     expect(await containersOf('ctr-e2e')).toEqual([]);
@@ -140,6 +151,48 @@ describe.runIf(engine)('thv run <image> on a real container engine', () => {
     const check = await runThv(['runtime', 'check'], home, { env: gone });
     expect(check.code).not.toBe(0);
     expect(check.stdout + check.stderr).toContain('no such socket');
+  });
+
+  it('a streamable-HTTP image is served through thv\'s proxy from a port published on 127.0.0.1; inbound.allow_host is enforced; stop/rm leave nothing', async () => {
+    const profile = join(home.root, 'inbound.json');
+    await writeFile(profile, JSON.stringify({ network: { outbound: { insecure_allow_all: true }, inbound: { allow_host: ['localhost'] } } }));
+    const run = await runThv(['run', engine!.image, '--name', 'ctr-http', '--transport', 'streamable-http', '--target-port', '8080', '--permission-profile', profile], home, { env: env(), timeoutMs: 90_000 });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const url = urlIn(run.stdout);
+    expect(url).toMatch(/\/mcp$/);
+    // Host 127.0.0.1 is not in allow_host: refused by thv before the container sees it.
+    const refused = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }) });
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toContain('network.inbound.allow_host');
+    const client = await connectClient(url.replace('127.0.0.1', 'localhost'));
+    expect((await client.listTools()).tools.map((t) => t.name)).toContain('echo');
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'through the proxy' } }))).toBe('through the proxy');
+    expect(textOf(await client.callTool({ name: 'getenv', arguments: { name: 'MCP_TRANSPORT' } }))).toBe('streamable-http');
+    await client.close();
+    expect((await listJson()).find((w) => w.name === 'ctr-http')?.status).toBe('running');
+    const [container] = await containersOf('ctr-http');
+    const { json } = await engine!.api<{ HostConfig: { PortBindings: Record<string, Array<{ HostIp: string }>> } }>('GET', `/v1.41/containers/${container!.Id}/json`);
+    expect(json.HostConfig.PortBindings['8080/tcp']?.map((b) => b.HostIp)).toEqual(['127.0.0.1']);
+    expect((await runThv(['stop', 'ctr-http'], home, { env: env() })).code).toBe(0);
+    expect(await containersOf('ctr-http')).toEqual([]);
+    expect((await runThv(['rm', 'ctr-http'], home, { env: env() })).code).toBe(0);
+    expect(await engine!.leftovers('ctr-http')).toEqual({ containers: 0, networks: 0, volumes: 0 });
+  });
+
+  it('an SSE image under the none profile is served through thv\'s proxy and reaches nothing outside', async () => {
+    const run = await runThv(['run', engine!.image, '--name', 'ctr-sse', '--transport', 'sse'], home, { env: env(), timeoutMs: 90_000 });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const url = urlIn(run.stdout);
+    expect(url).toMatch(/\/sse#ctr-sse$/);
+    const client = new Client({ name: 'thv-test', version: '1.0.0' });
+    await client.connect(new SSEClientTransport(new URL(url)));
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'over sse' } }))).toBe('over sse');
+    expect(textOf(await client.callTool({ name: 'connect', arguments: { host: '1.1.1.1', port: 80 } }))).not.toBe('ok');
+    await client.close();
+    expect((await runThv(['rm', 'ctr-sse'], home, { env: env() })).code).toBe(0);
+    expect(await engine!.leftovers('ctr-sse')).toEqual({ containers: 0, networks: 0, volumes: 0 });
   });
 
   it('thv build --dry-run prints the two-stage Dockerfile; --runtime-image sets the builder', async () => {
