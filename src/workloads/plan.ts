@@ -40,10 +40,10 @@ export async function planWorkload(ctx: ManagerContext, req: RunRequest, warning
     await requireRuntime(await ctx.runtimes().get(runtime)).catch((err: unknown) => {
       throw isThvError(err, 'runtime_unavailable') ? noEngineForImage(resolved.image ?? resolved.buildRef ?? resolved.source.ref, err) : err;
     });
-    // docs/runtimes.md, "Limits": the supervisor bridges stdio containers only so far.
-    if (resolved.transport !== 'stdio') {
-      throw new ThvError('runtime_unavailable', `${resolved.image ?? resolved.source.ref} serves ${resolved.transport} inside its container, and thv runs stdio containers only so far`, {
-        hint: 'Run the server\'s npm/PyPI package or its remote URL instead, if it has one.',
+    // An SSE/streamable-HTTP server is reached over the container's network: `none` would leave no way (docs/runtimes.md).
+    if (resolved.transport !== 'stdio' && permissionProfile?.network?.mode === 'none') {
+      throw new ThvError('bad_request', `${resolved.image ?? resolved.source.ref} serves ${resolved.transport}, and the permission profile's network mode none would leave no way to reach it`, {
+        hint: 'Use network.mode bridge (the default) in the permission profile.',
       });
     }
   } else if (runtime !== 'none') await requireRuntime(await ctx.runtimes().get(runtime));

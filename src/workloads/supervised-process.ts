@@ -84,6 +84,11 @@ export class SupervisedProcess {
     return this.child?.pid;
   }
 
+  /** Where the current instance of an SSE/streamable-HTTP server answers (a container's port). */
+  get url(): string | undefined {
+    return this.child?.url;
+  }
+
   /** Starts an instance; rejects when it cannot be started at all (e.g. the program does not exist). */
   async start(): Promise<number | undefined> {
     let markExited: () => void = () => undefined;

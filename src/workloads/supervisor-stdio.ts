@@ -31,19 +31,7 @@ export async function startStdioUpstream(
   giveUp: (context: string) => void,
 ): Promise<Upstream> {
   const { log } = deps;
-  const spec = launchSpec({ ...config, port }, childEnvironment(deps.env, config.env, deps.secrets.env));
-  const runtimes =
-    deps.runtimes ??
-    (config.runtime === 'sandbox' || config.runtime === 'container'
-      ? hostRuntimes({ paths: deps.paths, env: deps.env, log, isThvEndpoint: thvEndpointCheck({ runConfigsDir: deps.paths.runConfigsDir, ownPorts: () => [port] }) })
-      : defaultRuntimes());
-  const runtime = await runtimes.get(config.runtime);
-  try {
-    await prepareRuntime(runtime, spec, log);
-  } catch (err) {
-    await runtime.dispose().catch(() => undefined);
-    throw err;
-  }
+  const { spec, runtime } = await preparedRuntime(config, port, deps);
   const { bridge, child, ready } = startStdio(name, config, spec, runtime, deps, setStatus, giveUp);
   return {
     handler: (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -68,7 +56,26 @@ export async function startStdioUpstream(
   };
 }
 
-/** What the runtime starts for a stdio run config. */
+/** The launch spec of a local run config and its runtime, prepared (installed, pulled…) once. */
+export async function preparedRuntime(config: RunConfig, port: number, deps: SupervisorDeps): Promise<{ spec: LaunchSpec; runtime: Runtime }> {
+  const { log } = deps;
+  const spec = launchSpec({ ...config, port }, childEnvironment(deps.env, config.env, deps.secrets.env));
+  const runtimes =
+    deps.runtimes ??
+    (config.runtime === 'sandbox' || config.runtime === 'container'
+      ? hostRuntimes({ paths: deps.paths, env: deps.env, log, isThvEndpoint: thvEndpointCheck({ runConfigsDir: deps.paths.runConfigsDir, ownPorts: () => [port] }) })
+      : defaultRuntimes());
+  const runtime = await runtimes.get(config.runtime);
+  try {
+    await prepareRuntime(runtime, spec, log);
+  } catch (err) {
+    await runtime.dispose().catch(() => undefined);
+    throw err;
+  }
+  return { spec, runtime };
+}
+
+/** What the runtime starts for a local run config. */
 function launchSpec(config: RunConfig, env: Record<string, string>): LaunchSpec {
   if (!config.command && !config.image) throw new Error(`run config of ${config.name} has neither a command, an image nor a remote URL`);
   return {

@@ -9,13 +9,14 @@ import { StatusStore } from './status-store.js';
 import type { RunningSupervisor, SupervisorDeps, Upstream } from './supervisor-types.js';
 import { startRemoteUpstream } from './supervisor-remote.js';
 import { startStdioUpstream } from './supervisor-stdio.js';
+import { startHttpContainerUpstream } from './supervisor-http.js';
 import { workloadUrl, type RunConfig, type WorkloadStatus } from './types.js';
 
 export type { RunningSupervisor, SupervisorDeps, SupervisorSecrets, Upstream } from './supervisor-types.js';
 
 /**
  * Runs one workload: binds its port, starts the stdio child behind the bridge (or the proxy for a
- * remote) and keeps the status file true. Rejects when the workload cannot start; the status file
+ * remote, or for an SSE/streamable-HTTP server in a container) and keeps the status file true. Rejects when the workload cannot start; the status file
  * then says why.
  */
 export async function startSupervisor(name: string, deps: SupervisorDeps): Promise<RunningSupervisor> {
@@ -83,7 +84,9 @@ export async function startSupervisor(name: string, deps: SupervisorDeps): Promi
       ? await startRemoteUpstream(name, { ...config, remote_url: config.remote_url }, port, upstreamDeps, (status, context) => {
           if (!stopping) void setStatus(status, context);
         })
-      : await startStdioUpstream(name, config, port, upstreamDeps, setStatus, (context) => void stop(context, 'error'));
+      : config.image && config.transport !== 'stdio'
+        ? await startHttpContainerUpstream(name, config, port, upstreamDeps, setStatus, (context) => void stop(context, 'error'))
+        : await startStdioUpstream(name, config, port, upstreamDeps, setStatus, (context) => void stop(context, 'error'));
     await upstream.ready;
   } catch (err) {
     server.close();

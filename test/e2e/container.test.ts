@@ -79,11 +79,12 @@ describe.runIf(engine)('thv run <image> on a real container engine', () => {
     const status = JSON.parse((await runThv(['status', 'ctr-e2e', '--format', 'json'], home, { env: env() })).stdout) as { process_id: number };
     const argv = await readFile(`/proc/${status.process_id}/cmdline`, 'utf8');
     expect(argv).not.toContain(secret);
-    // Every log thv wrote (the supervisor's workload log and any other): present, and without the secret.
-    const logsDir = join(home.root, 'state/toolhive/logs');
-    const logs = await Promise.all((await readdir(logsDir)).map((f) => readFile(join(logsDir, f), 'utf8')));
-    expect(logs.join('\n')).toContain('ctr-e2e');
-    expect(logs.join('\n')).not.toContain(secret);
+    // The workload's log (the supervisor's and the server's output) exists, and no file thv wrote
+    // (logs, run config, status) holds the secret.
+    expect(await readFile(join(home.root, 'data/toolhive/logs/ctr-e2e.log'), 'utf8')).toContain('MCP server');
+    const files = (await readdir(home.root, { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
+    expect(files.length).toBeGreaterThan(2);
+    for (const f of files) expect(await readFile(join(f.parentPath, f.name), 'utf8'), join(f.parentPath, f.name)).not.toContain(secret);
 
     expect((await runThv(['stop', 'ctr-e2e'], home, { env: env() })).code).toBe(0);
     expect(await containersOf('ctr-e2e')).toEqual([]);
