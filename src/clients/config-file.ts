@@ -56,7 +56,7 @@ export class ClientConfigFiles {
         }
         const next = this.parse(client, file, () => editor.write(text, client.pointer, name, entry));
         if ((await readFileIfExists(target)) !== before) continue;
-        await writeFileAtomic(target, next, await modeOf(target));
+        await writeFileAtomic(target, next, await modeOf(target), { ownFolder: false });
         ledger.entries[name] = entry;
         await writeJsonAtomic(this.ledgerFile(target), ledger);
         return current === undefined ? 'added' : 'updated';
@@ -84,7 +84,7 @@ export class ClientConfigFiles {
         }
         const next = this.parse(client, file, () => editor.remove(before, client.pointer, name));
         if ((await readFileIfExists(target)) !== before) continue;
-        await writeFileAtomic(target, next, await modeOf(target));
+        await writeFileAtomic(target, next, await modeOf(target), { ownFolder: false });
         await this.forget(target, ledger, name);
         return 'removed';
       }

@@ -1,12 +1,62 @@
-import { mkdir, readFile, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { chmod, lstat, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 
-/** Atomic (temp file + fsync + rename), owner-only write; parent folders are created 0700. */
-export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
-  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-  // Loaded on first write: with graceful-fs they cost start-up time that read-only commands skip.
-  const { default: writeFileAtomicLib } = await import('write-file-atomic');
-  await writeFileAtomicLib(file, typeof data === 'string' ? data : Buffer.from(data), { mode, fsync: true });
+export interface WriteOptions {
+  /**
+   * The file lives in one of thv's own folders (the default): its folder is created, or tightened,
+   * to 0700. A file of the user's elsewhere (a client's config, a converted registry file) leaves
+   * its folder as the user made it.
+   */
+  ownFolder?: boolean;
+}
+
+/**
+ * Atomic, owner-only write that never follows a symlink (docs/architecture.md#files-on-disk): the
+ * data goes to a new temp file beside `file`, created with O_EXCL|O_NOFOLLOW so a planted link is
+ * never written through, fsynced, then renamed over `file` — rename replaces a symlink at `file`
+ * itself, never its target. Parent folders are created 0700, and thv's own folder is tightened to
+ * 0700 when it is looser.
+ */
+export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o600, options: WriteOptions = {}): Promise<void> {
+  const dir = dirname(file);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  if (options.ownFolder !== false) await tightenFolder(dir);
+  const temp = join(dir, `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+  try {
+    try {
+      await handle.writeFile(typeof data === 'string' ? data : Buffer.from(data));
+      // The umask may have narrowed the mode at creation; the file gets exactly what was asked.
+      await handle.chmod(mode);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, file);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
+}
+
+/**
+ * Makes one of thv's folders 0700 when it is group- or world-accessible (an older thv, a umask of
+ * 022, a folder made by hand). Only a real folder owned by this user is changed; a symlinked folder
+ * is the user's choice and left alone.
+ */
+export async function tightenFolder(dir: string): Promise<void> {
+  let info;
+  try {
+    info = await lstat(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  if (!info.isDirectory() || (info.mode & 0o077) === 0) return;
+  if (process.getuid && info.uid !== process.getuid()) return;
+  await chmod(dir, 0o700);
 }
 
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {

@@ -145,6 +145,6 @@ export async function convertLegacyFile(
   const json = `${JSON.stringify(converted, null, 2)}\n`;
   const target = inPlace ? inFile : outFile;
   if (target === undefined) return { written: '-', count: converted.data.servers.length, json };
-  await writeFileAtomic(target, json, (await modeOf(target)) ?? NEW_REGISTRY_FILE_MODE);
+  await writeFileAtomic(target, json, (await modeOf(target)) ?? NEW_REGISTRY_FILE_MODE, { ownFolder: false });
   return { written: target, count: converted.data.servers.length, json };
 }

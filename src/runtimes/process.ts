@@ -45,7 +45,10 @@ export function spawnGroupLeader(
   options: { env: Record<string, string>; cwd?: string },
   startError: (err: NodeJS.ErrnoException) => Error,
 ): Promise<ServerInstance> {
-  const child = spawn(command, args, { ...options, detached: true, stdio: ['pipe', 'pipe', 'inherit'], shell: false, windowsHide: true });
+  const child = spawn(command, args, { ...options, detached: true, stdio: ['pipe', 'pipe', 'pipe'], shell: false, windowsHide: true });
+  // The server's stderr goes through this process's stderr (the supervisor's capped log writer,
+  // docs/workloads.md#logs) rather than straight into the log file, so a flood cannot pass the cap.
+  child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(chunk));
   return new Promise((resolve, reject) => {
     child.once('spawn', () => {
       const pid = child.pid!;

@@ -1,13 +1,14 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync } from 'node:fs';
+import { closeSync, existsSync } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
 import { ThvError, type ErrorCode, ERROR_CODES } from '../core/errors.js';
+import { tightenFolder } from '../core/files.js';
 import type { ReadyMessage } from './supervisor-main.js';
 import type { SupervisorSecrets } from './supervisor-types.js';
-import { rotateLogIfLarge } from './log-rotation.js';
+import { openLogForAppend, rotateLogIfLarge } from './log-rotation.js';
 import { scrubSecretEnv } from '../isolation/secret-env.js';
 
 /** dist/supervisor.js next to the bundle; from sources (tests), the built one at the repo root. */
@@ -34,8 +35,9 @@ export interface LaunchOptions {
  */
 export async function launchSupervisor(options: LaunchOptions): Promise<{ url: string; port: number; pid: number }> {
   await mkdir(dirname(options.logFile), { recursive: true, mode: 0o700 });
+  await tightenFolder(dirname(options.logFile));
   await rotateLogIfLarge(options.logFile);
-  const logFd = openSync(options.logFile, 'a', 0o600);
+  const logFd = openLogForAppend(options.logFile);
   const child = spawn(process.execPath, [options.entry, options.name], {
     detached: true,
     stdio: ['pipe', logFd, logFd, 'pipe'],

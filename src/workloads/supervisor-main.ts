@@ -7,7 +7,7 @@ import { resolvePaths } from '../core/paths.js';
 import { createLogger, levelFromEnv, setLogger } from '../core/log.js';
 import { ThvError } from '../core/errors.js';
 import { StatusStore } from './status-store.js';
-import { startLogRotation } from './log-rotation.js';
+import { CappedLogWriter, routeStdioThroughLog } from './log-rotation.js';
 import { startSupervisor, type SupervisorSecrets } from './supervisor.js';
 import { isSecretEnvName } from '../isolation/secret-env.js';
 import { startHeapSettler } from '../core/heap-settle.js';
@@ -51,13 +51,16 @@ if (!name) {
   process.stderr.write('usage: supervisor.js <workload name>\n');
   process.exit(2);
 }
+const paths = resolvePaths(process.env);
+// stdout/stderr are the workload log (opened by the launcher): every write to them, the server's
+// piped stderr included, goes through one writer that rotates before the cap (docs/workloads.md#logs).
+if (fstatSync(2).isFile()) routeStdioThroughLog(new CappedLogWriter(join(paths.logsDir, `${name}.log`), 2));
 const level = levelFromEnv(process.env);
 const log = createLogger({
   level: level === 'warn' ? 'info' : level,
   write: (line) => void process.stderr.write(`${new Date().toISOString()} ${line}`),
 });
 setLogger(log);
-const paths = resolvePaths(process.env);
 // The launcher already leaves credentials out of this environment; a supervisor started some other
 // way drops them here too (docs/isolation.md, "Secrets").
 for (const key of Object.keys(process.env)) if (isSecretEnvName(key)) delete process.env[key];
@@ -75,8 +78,6 @@ try {
   // What the supervisor needs of the credentials (handed over on stdin) lives in this object only.
   const env = { ...process.env, ...secrets.supervisorEnv };
   const supervisor = await startSupervisor(name, { paths, env, log, secrets });
-  // stdout/stderr are the workload log (opened by the launcher); keep it from growing without bound.
-  startLogRotation(join(paths.logsDir, `${name}.log`), { log });
   // A burst of requests must not leave the supervisor big for good (docs/workloads.md#limits).
   startHeapSettler();
   log.info({ workload: name, url: supervisor.url, pid: process.pid }, 'workload running');

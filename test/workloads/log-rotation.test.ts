@@ -1,8 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtemp, open, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
+import { closeSync } from 'node:fs';
+import { mkdtemp, open, readFile, rm, stat, symlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { rotateLogIfLarge } from '../../src/workloads/log-rotation.js';
+import { CappedLogWriter, openLogForAppend, rotateLogIfLarge } from '../../src/workloads/log-rotation.js';
 import { printLog } from '../../src/workloads/logs.js';
 import { waitFor } from './helpers.js';
 
@@ -60,5 +61,60 @@ describe('a workload log past its cap', () => {
     abort.abort();
     await following;
     expect(followed).toBe(expected);
+  });
+});
+
+describe('log files never written through a symlink', () => {
+  it('a link planted at <name>.log is refused by the launcher\'s open, and its target is untouched', async () => {
+    const victim = join(dir, 'victim');
+    await writeFile(victim, 'precious\n');
+    const log = join(dir, 'planted.log');
+    await symlink(victim, log);
+    expect(() => openLogForAppend(log)).toThrow(/symbolic link/);
+    await expect(rotateLogIfLarge(log, 1)).rejects.toThrow(/symbolic link/);
+    expect(await readFile(victim, 'utf8')).toBe('precious\n');
+  });
+
+  it('a link planted at <log>.1.tmp is replaced, not written through', async () => {
+    const victim = join(dir, 'victim');
+    await writeFile(victim, 'precious\n');
+    await symlink(victim, `${file}.1.tmp`);
+    for (let i = 0; i < 10; i++) await writer.write(line(i));
+    expect(await rotateLogIfLarge(file, 200)).toBe(true);
+    expect(await readFile(victim, 'utf8')).toBe('precious\n');
+    expect(await readFile(`${file}.1`, 'utf8')).toBe(Array.from({ length: 10 }, (_, i) => line(i)).join(''));
+
+    const writerFd = openLogForAppend(file);
+    try {
+      await symlink(victim, `${file}.1.tmp`);
+      const capped = new CappedLogWriter(file, writerFd, 300);
+      for (let i = 0; i < 20; i++) capped.write(Buffer.from(line(i)));
+      expect(await readFile(victim, 'utf8')).toBe('precious\n');
+    } finally {
+      closeSync(writerFd);
+    }
+  });
+});
+
+describe('CappedLogWriter (the supervisor\'s log writer)', () => {
+  it('rotates before the write that would pass the cap: the log never exceeds it and no line is lost', async () => {
+    const fd = openLogForAppend(file);
+    try {
+      const capped = new CappedLogWriter(file, fd, 1000);
+      let all = '';
+      let largest = 0;
+      for (let i = 0; i < 200; i++) {
+        capped.write(Buffer.from(line(i)));
+        all += line(i);
+        largest = Math.max(largest, (await stat(file)).size);
+      }
+      expect(largest).toBeLessThanOrEqual(1000);
+      const old = await readFile(`${file}.1`, 'utf8');
+      const current = await readFile(file, 'utf8');
+      expect(all.endsWith(old + current)).toBe(true);
+      expect(old.length + current.length).toBeGreaterThan(1000);
+    } finally {
+      closeSync(fd);
+    }
   });
 });
