@@ -13,7 +13,10 @@ export function parseRegistryDocument(text: string, source: string): Catalog {
   try {
     doc = JSON.parse(text);
   } catch (err) {
-    throw new ThvError('registry_invalid_response', `registry ${source} is not valid JSON: ${(err as Error).message}`);
+    // JSON.parse's message quotes the text ("Unexpected token 'r', \"root:$y$…\" is not valid JSON"):
+    // only the position is kept, so an error never echoes a file's content.
+    const position = /position (\d+)/.exec((err as Error).message)?.[1];
+    throw new ThvError('registry_invalid_response', `registry ${source} is not valid JSON${position ? ` (at byte ${position})` : ''}`);
   }
   if (isLegacyDocument(doc)) {
     const isFile = !/^https?:\/\//.test(source);

@@ -2,7 +2,8 @@
  * The legacy ToolHive registry format (`servers` / `remote_servers` maps keyed by short name) and
  * its conversion to the upstream wrapper that every provider reads (docs/registry.md#where-the-catalog-comes-from).
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { readRegistryFile } from './providers/file.js';
 import { ThvError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/files.js';
 import { legacyImageToServerJson, legacyRemoteToServerJson } from './convert.js';
@@ -91,20 +92,15 @@ export interface ConvertFileOptions {
 const NEW_REGISTRY_FILE_MODE = 0o644;
 
 async function readJson(file: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new ThvError('not_found', `registry file ${file} does not exist`, { cause: err });
-    throw new ThvError('bad_request', `cannot read registry file ${file}: ${(err as Error).message}`, { cause: err });
-  }
+  // Capped and regular files only, like a registry file (src/registry/providers/file.ts).
+  const text = await readRegistryFile(file);
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    throw new ThvError('bad_request', `registry file ${file} is not valid JSON: ${(err as Error).message}`, {
-      cause: err,
-      hint: 'Fix the JSON syntax at the position shown, then convert again.',
+    // Never the parser's message: it quotes the file's first bytes.
+    const position = /position (\d+)/.exec((err as Error).message)?.[1];
+    throw new ThvError('bad_request', `registry file ${file} is not valid JSON${position ? ` (at byte ${position})` : ''}`, {
+      hint: 'Fix the JSON syntax, then convert again.',
     });
   }
 }

@@ -1,4 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestApi, type TestApi } from './helpers.js';
 
@@ -137,5 +141,57 @@ describe('PUT /registry/default', () => {
     const res = await api.send(`${R}/default`, { method: 'PUT', body: { url: 'http://127.0.0.1:9/registry.json' } });
     expect(res.status).toBe(400);
     expect(res.json).toMatchObject({ code: 'bad_request' });
+  });
+});
+
+describe('PUT /registry/default with a hostile local_path', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'thv-regfile-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('/dev/zero and a FIFO are refused before a byte is read (400), and the server does not grow', async () => {
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const before = process.memoryUsage().rss;
+    for (const path of ['/dev/zero', fifo]) {
+      const res = await api.send(`${R}/default`, { method: 'PUT', body: { local_path: path } });
+      expect(res.status, path).toBe(400);
+      expect(res.json).toMatchObject({ code: 'bad_request', message: expect.stringContaining('not a regular file') });
+    }
+    // The old code read /dev/zero until it had 1.2 GB; a refusal before reading costs nothing.
+    expect(process.memoryUsage().rss - before).toBeLessThan(64 * 1024 * 1024);
+    expect((await api.send(R)).json).toMatchObject({ registries: [{ type: 'default' }] });
+  });
+
+  it('a file larger than the 64 MiB cap is refused by its size, without reading it', async () => {
+    const big = join(dir, 'big.json');
+    await writeFile(big, '');
+    await truncate(big, 65 * 1024 * 1024); // sparse: nothing to read
+    const res = await api.send(`${R}/default`, { method: 'PUT', body: { local_path: big } });
+    expect(res.status).toBe(502);
+    expect(res.json).toMatchObject({ code: 'registry_invalid_response', message: expect.stringContaining('64 MiB limit') });
+  });
+
+  it('errors never quote the file: a file of random text, and /etc/shadow where the server can read it', async () => {
+    const random = join(dir, 'random.txt');
+    const secretText = `rnd${randomBytes(24).toString('hex')}`;
+    await writeFile(random, `${secretText}\n${secretText}\n`);
+    const files = [random];
+    const shadow = await readFile('/etc/shadow', 'utf8').catch(() => undefined);
+    if (shadow !== undefined) files.push('/etc/shadow');
+    for (const path of files) {
+      const res = await api.send(`${R}/default`, { method: 'PUT', body: { local_path: path } });
+      expect(res.status, path).toBe(502);
+      expect(res.json).toMatchObject({ code: 'registry_invalid_response' });
+      const leaked = path === random ? [secretText.slice(0, 8)] : shadow!.split(/[\n:]/).filter((part) => part.length >= 4);
+      for (const part of leaked) {
+        expect(res.text).not.toContain(part);
+        expect(api.logLines.join('\n')).not.toContain(part);
+      }
+    }
   });
 });
