@@ -15,8 +15,8 @@ export function parseRegistryDocument(text: string, source: string): Catalog {
   } catch (err) {
     // JSON.parse's message quotes the text ("Unexpected token 'r', \"root:$y$…\" is not valid JSON"):
     // only the position is kept, so an error never echoes a file's content.
-    const position = /position (\d+)/.exec((err as Error).message)?.[1];
-    throw new ThvError('registry_invalid_response', `registry ${source} is not valid JSON${position ? ` (at byte ${position})` : ''}`);
+    const position = /position \d+(?: \(line \d+ column \d+\))?/.exec((err as Error).message)?.[0];
+    throw new ThvError('registry_invalid_response', `registry ${source} is not valid JSON${position ? ` at ${position}` : ''}`);
   }
   if (isLegacyDocument(doc)) {
     const isFile = !/^https?:\/\//.test(source);

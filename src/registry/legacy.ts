@@ -3,7 +3,7 @@
  * its conversion to the upstream wrapper that every provider reads (docs/registry.md#where-the-catalog-comes-from).
  */
 import { stat } from 'node:fs/promises';
-import { readRegistryFile } from './providers/file.js';
+import { readRegistryFile } from './read-file.js';
 import { ThvError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/files.js';
 import { legacyImageToServerJson, legacyRemoteToServerJson } from './convert.js';
@@ -98,8 +98,8 @@ async function readJson(file: string): Promise<unknown> {
     return JSON.parse(text) as unknown;
   } catch (err) {
     // Never the parser's message: it quotes the file's first bytes.
-    const position = /position (\d+)/.exec((err as Error).message)?.[1];
-    throw new ThvError('bad_request', `registry file ${file} is not valid JSON${position ? ` (at byte ${position})` : ''}`, {
+    const position = /position \d+(?: \(line \d+ column \d+\))?/.exec((err as Error).message)?.[0];
+    throw new ThvError('bad_request', `registry file ${file} is not valid JSON${position ? ` at ${position}` : ''}`, {
       hint: 'Fix the JSON syntax, then convert again.',
     });
   }

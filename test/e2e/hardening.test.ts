@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolvePaths } from '../../src/core/paths.js';
 import { makeTempHome, runThv, type TempHome } from '../fixtures/cli.js';
