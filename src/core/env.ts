@@ -53,6 +53,9 @@ export const ENV_VARS = [
   { name: 'TOOLHIVE_CONTAINER_MEMORY', default: "the engine's", meaning: 'memory limit of every container (`512m`, `1g`)' },
   { name: 'TOOLHIVE_CONTAINER_CPUS', default: "the engine's", meaning: 'CPU limit of every container (`0.5`)' },
   { name: 'TOOLHIVE_CONTAINER_PIDS', default: "the engine's", meaning: 'process limit of every container (`256`)' },
+  { name: 'HTTPS_PROXY', default: '—', meaning: 'your HTTP proxy for https (CONNECT); sandboxed servers reach allowed hosts through it, and npm/pip installs use it (`https_proxy` too)' },
+  { name: 'HTTP_PROXY', default: '—', meaning: 'your HTTP proxy for plain http, and for https when `HTTPS_PROXY` is unset (`http_proxy` too)' },
+  { name: 'NO_PROXY', default: '—', meaning: 'hosts reached without your proxy: `*`, `host`, `.domain`, `host:port`, comma-separated (`no_proxy` too)' },
   { name: 'BROWSER', default: 'the platform opener (`xdg-open`, `open`)', meaning: 'the command that opens login URLs' },
   { name: 'HOME', default: "the account's home", meaning: 'base of the XDG defaults below' },
   { name: 'XDG_CONFIG_HOME', default: '`~/.config`', meaning: 'config: `$XDG_CONFIG_HOME/toolhive/config.yaml` (an absolute path, else the default); also where Linux AI clients keep theirs' },
@@ -150,6 +153,15 @@ export function envSecretNames(env: Env): string[] {
 /** thv's own credentials, which no child process (a browser, an MCP server) inherits. */
 export function isThvCredentialVar(name: string): boolean {
   return name === 'TOOLHIVE_SECRETS_PASSWORD' || name === DEFAULT_REGISTRY_TOKEN_VAR || name.startsWith(SECRET_PREFIX);
+}
+
+/** The user's proxy settings (upper case wins over lower case, as curl's): raw values, parsed by the egress proxy. */
+export function envProxies(env: Env): { http?: string; https?: string; noProxy?: string } {
+  const pick = (upper: 'HTTP_PROXY' | 'HTTPS_PROXY' | 'NO_PROXY'): string | undefined => envText(env, upper) ?? (env[upper.toLowerCase()] || undefined);
+  const http = pick('HTTP_PROXY');
+  const https = pick('HTTPS_PROXY');
+  const noProxy = pick('NO_PROXY');
+  return { ...(http ? { http } : {}), ...(https ? { https } : {}), ...(noProxy ? { noProxy } : {}) };
 }
 
 /** `COLUMNS` as a positive width, else undefined. */

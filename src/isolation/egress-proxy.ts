@@ -23,6 +23,50 @@ export interface EgressProxyOptions {
   isThvEndpoint?: (address: string, port: number) => boolean;
   /** Idle timeout for tunnels and upstream requests (default 10 minutes). */
   idleTimeoutMs?: number;
+  /** The user's own HTTP proxy, chained for allowed destinations (docs/isolation.md, "Your own proxy"). */
+  upstream?: UpstreamProxies;
+}
+
+/** HTTP_PROXY / HTTPS_PROXY / NO_PROXY of thv's environment, parsed (src/core/env.ts reads them). */
+export interface UpstreamProxies {
+  /** For plain http:// requests. */
+  http?: URL;
+  /** For CONNECT tunnels (https and anything else); HTTP_PROXY when only that one is set. */
+  https?: URL;
+  /** NO_PROXY entries: `*`, a host, `.domain` or `domain` (itself and subdomains), optionally `:port`. */
+  noProxy: string[];
+}
+
+/** The upstream proxies from the three values, or undefined when none is usable (only http:// proxies are). */
+export function upstreamProxies(values: { http?: string | undefined; https?: string | undefined; noProxy?: string | undefined }): UpstreamProxies | undefined {
+  const parse = (text: string | undefined): URL | undefined => {
+    if (!text) return undefined;
+    try {
+      const url = new URL(text.includes('://') ? text : `http://${text}`);
+      return url.protocol === 'http:' ? url : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const http = parse(values.http);
+  const https = parse(values.https) ?? http;
+  if (!http && !https) return undefined;
+  const noProxy = (values.noProxy ?? '').split(/[,\s]+/).map((e) => e.trim().toLowerCase()).filter(Boolean);
+  return { ...(http ? { http } : {}), ...(https ? { https } : {}), noProxy };
+}
+
+/** Whether NO_PROXY exempts host:port (curl's rules: `*`, exact host, or domain suffix with or without a leading dot). */
+export function bypassesProxy(noProxy: string[], host: string, port: number): boolean {
+  const name = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  for (const entry of noProxy) {
+    if (entry === '*') return true;
+    const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(entry);
+    if (!m) continue;
+    if (m[2] && Number(m[2]) !== port) continue;
+    const pattern = m[1]!.replace(/^\[(.*)\]$/, '$1').replace(/^\*?\./, '');
+    if (name === pattern || name.endsWith(`.${pattern}`)) return true;
+  }
+  return false;
 }
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'proxy-authenticate', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
@@ -69,7 +113,7 @@ interface Target {
   port: number;
 }
 
-type Verdict = { ok: true; address: string; family: number } | { ok: false; status: number; reason: string };
+type Verdict = { ok: true; address: string; family: number } | { ok: true; address: undefined; family: undefined } | { ok: false; status: number; reason: string };
 
 /**
  * The egress proxy of one workload (docs/isolation.md): an HTTP forward proxy with CONNECT. It decides
@@ -119,8 +163,12 @@ export class EgressProxy {
     if (this.socketPath) await unlink(this.socketPath).catch(() => undefined);
   }
 
-  /** The policy: may this server reach `host:port`, and at which address. */
-  async check(target: Target): Promise<Verdict> {
+  /**
+   * The policy: may this server reach `host:port`, and at which address. `viaUpstream`: the user's
+   * proxy will carry the connection, so a name only that proxy can resolve is passed on to it
+   * (undefined address); a name that resolves here is checked like any other.
+   */
+  async check(target: Target, viaUpstream = false): Promise<Verdict> {
     const decision = outboundDecision(this.options.profile, target.host, target.port);
     if (!decision.allowed) return { ok: false, status: 403, reason: decision.reason ?? 'not allowed by the permission profile' };
     const bare = target.host.replace(/^\[(.*)\]$/, '$1');
@@ -130,10 +178,11 @@ export class EgressProxy {
       try {
         addresses = await this.lookup(bare);
       } catch {
+        if (viaUpstream) return { ok: true, address: undefined, family: undefined };
         return { ok: false, status: 502, reason: 'the host name does not resolve' };
       }
     }
-    if (addresses.length === 0) return { ok: false, status: 502, reason: 'the host name does not resolve' };
+    if (addresses.length === 0) return viaUpstream ? { ok: true, address: undefined, family: undefined } : { ok: false, status: 502, reason: 'the host name does not resolve' };
     // Every answer must pass: with one private address among public ones, the client (or a
     // rebinding resolver) could otherwise steer the connection to it.
     for (const { address } of addresses) {
@@ -144,6 +193,14 @@ export class EgressProxy {
       if (!allowAll && isSpecialAddress(address)) return { ok: false, status: 403, reason: 'resolves to a loopback, private or link-local address not named in allow_host' };
     }
     return { ok: true, address: addresses[0]!.address, family: addresses[0]!.family };
+  }
+
+  /** The user's proxy for this destination, unless NO_PROXY exempts it. */
+  private upstreamFor(target: Target, kind: 'connect' | 'http'): URL | undefined {
+    const upstream = this.options.upstream;
+    if (!upstream) return undefined;
+    const proxy = kind === 'http' ? upstream.http : upstream.https;
+    return proxy && !bypassesProxy(upstream.noProxy, target.host, target.port) ? proxy : undefined;
   }
 
   private refuse(target: Target, reason: string): void {
@@ -157,24 +214,50 @@ export class EgressProxy {
       client.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    const verdict = await this.check(target);
+    const viaProxy = this.upstreamFor(target, 'connect');
+    const verdict = await this.check(target, viaProxy !== undefined);
     if (!verdict.ok) {
       this.refuse(target, verdict.reason);
       const body = `thv egress proxy: ${target.host}:${target.port} refused: ${verdict.reason}\n`;
       client.end(`HTTP/1.1 ${verdict.status} ${verdict.status === 403 ? 'Forbidden' : 'Bad Gateway'}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
       return;
     }
-    const upstream = net.connect({ host: verdict.address, port: target.port, family: verdict.family });
+    const upstream = viaProxy
+      ? net.connect({ host: viaProxy.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(viaProxy.port || 80) })
+      : net.connect({ host: verdict.address!, port: target.port, family: verdict.family! });
     this.sockets.add(upstream);
     upstream.once('close', () => this.sockets.delete(upstream));
     upstream.setTimeout(this.options.idleTimeoutMs ?? 600_000, () => upstream.destroy());
     let connected = false;
-    upstream.once('connect', () => {
+    const established = (rest: Buffer) => {
       connected = true;
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      if (rest.length) client.write(rest);
       if (head.length) upstream.write(head);
       upstream.pipe(client);
       client.pipe(upstream);
+    };
+    upstream.once('connect', () => {
+      if (!viaProxy) return established(Buffer.alloc(0));
+      // The same CONNECT, one hop further: the user's proxy answers with a status line first.
+      const authority = `${net.isIPv6(target.host) ? `[${target.host}]` : target.host}:${target.port}`;
+      upstream.write(`CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n${proxyAuthorization(viaProxy)}\r\n`);
+      let buffered = Buffer.alloc(0);
+      const onData = (chunk: Buffer) => {
+        buffered = Buffer.concat([buffered, chunk]);
+        const end = buffered.indexOf('\r\n\r\n');
+        if (end < 0) {
+          if (buffered.length > 16_384) upstream.destroy(new Error('upstream proxy answer too long'));
+          return;
+        }
+        upstream.off('data', onData);
+        const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(buffered.subarray(0, end).toString('latin1'))?.[1] ?? 0);
+        if (status >= 200 && status < 300) return established(buffered.subarray(end + 4));
+        this.options.log.warn({ host: target.host, port: target.port, status }, 'the upstream proxy refused a connection');
+        client.end(`HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+        upstream.destroy();
+      };
+      upstream.on('data', onData);
     });
     upstream.once('error', () => {
       if (!connected) client.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -195,8 +278,9 @@ export class EgressProxy {
       res.writeHead(400, { 'content-type': 'text/plain' }).end('thv egress proxy: only http:// URLs are forwarded; use CONNECT for https\n');
       return;
     }
-    const target = { host: url.hostname, port: url.port ? Number(url.port) : 80 };
-    const verdict = await this.check(target);
+    const target = { host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: url.port ? Number(url.port) : 80 };
+    const viaProxy = this.upstreamFor(target, 'http');
+    const verdict = await this.check(target, viaProxy !== undefined);
     if (!verdict.ok) {
       this.refuse(target, verdict.reason);
       res.writeHead(verdict.status, { 'content-type': 'text/plain', connection: 'close' }).end(`thv egress proxy: ${target.host}:${target.port} refused: ${verdict.reason}\n`);
@@ -205,12 +289,14 @@ export class EgressProxy {
     const headers: http.OutgoingHttpHeaders = {};
     for (const [name, value] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(name) && value !== undefined) headers[name] = value;
     headers.host = url.host;
+    const auth = viaProxy ? proxyAuthorization(viaProxy) : '';
+    if (auth) headers['proxy-authorization'] = auth.slice('Proxy-Authorization: '.length, -2);
     const upstream = http.request({
-      host: verdict.address,
-      family: verdict.family,
-      port: target.port,
+      // Through the user's proxy the request line carries the absolute URL, as the client sent it.
+      ...(viaProxy
+        ? { host: viaProxy.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(viaProxy.port || 80), path: url.href }
+        : { host: verdict.address!, family: verdict.family!, port: target.port, path: `${url.pathname}${url.search}` }),
       method: req.method,
-      path: `${url.pathname}${url.search}`,
       headers,
       setHost: false,
       timeout: this.options.idleTimeoutMs ?? 600_000,
@@ -228,6 +314,13 @@ export class EgressProxy {
     });
     req.pipe(upstream);
   }
+}
+
+/** `Proxy-Authorization: Basic …\r\n` for a proxy URL with user:password, else ''. Never logged. */
+function proxyAuthorization(proxy: URL): string {
+  if (!proxy.username && !proxy.password) return '';
+  const credentials = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+  return `Proxy-Authorization: Basic ${Buffer.from(credentials).toString('base64')}\r\n`;
 }
 
 function parseAuthority(authority: string, defaultPort: number): Target | undefined {

@@ -6,13 +6,13 @@ import { homedir, tmpdir } from 'node:os';
 import type { Paths } from '../core/paths.js';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { ThvError } from '../core/errors.js';
-import { EgressProxy, type EgressLogger, type Lookup } from '../isolation/egress-proxy.js';
+import { EgressProxy, upstreamProxies, type EgressLogger, type Lookup } from '../isolation/egress-proxy.js';
 import { profileMounts, summariseProfile, type Mount } from '../isolation/profile.js';
 import { INIT_SCRIPT, PRELOAD_SCRIPT, SANDBOX_PROXY_PORT, SANDBOX_RUN_DIR, SANDBOX_UNDICI_DIR } from '../isolation/sandbox-scripts.js';
 import { installPackage, packageLaunch, type InstalledPackage } from './packages.js';
 import { spawnGroupLeader } from './process.js';
 import type { LaunchSpec, Runtime, ServerInstance } from './types.js';
-import { envText } from '../core/env.js';
+import { envProxies, envText } from '../core/env.js';
 import { readFileIfExists, writeFileAtomic } from '../core/files.js';
 
 export interface SandboxOptions {
@@ -117,11 +117,14 @@ export class SandboxRuntime implements Runtime {
     if (!spec.command) throw new ThvError('bad_request', `workload ${spec.workload} has no command to run in the sandbox`);
     if (spec.profile.privileged) throw new ThvError('bad_request', 'a privileged permission profile cannot run in the sandbox', { hint: 'Remove "privileged" from the profile.' });
     for (const mount of profileMounts(spec.profile)) this.checkMount(mount);
+    // The user's own proxy (HTTPS_PROXY…) carries what the profile allows (docs/isolation.md, "Your own proxy").
+    const upstream = upstreamProxies(envProxies(this.options.hostEnv));
     const proxy = new EgressProxy({
       profile: spec.profile,
       log: this.options.log,
       ...(this.options.lookup ? { lookup: this.options.lookup } : {}),
       ...(this.options.isThvEndpoint ? { isThvEndpoint: this.options.isThvEndpoint } : {}),
+      ...(upstream ? { upstream } : {}),
     });
     // The package check and the run folder (scripts, egress proxy) are independent: done at once.
     const [installed, made] = await Promise.allSettled([

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { EgressProxy, isSpecialAddress, type Lookup } from '../../src/isolation/egress-proxy.js';
+import { EgressProxy, bypassesProxy, isSpecialAddress, upstreamProxies, type Lookup, type UpstreamProxies } from '../../src/isolation/egress-proxy.js';
 import { parseProfile, type PermissionProfile } from '../../src/isolation/profile.js';
 
 /** Names under .localhost resolve to 127.0.0.1 without DNS; rebind.test answers differently each time. */
@@ -36,7 +36,7 @@ async function target(): Promise<{ port: number; hits: string[] }> {
   return { port: (server.address() as AddressInfo).port, hits };
 }
 
-async function proxyFor(profile: PermissionProfile, extra: { isThvEndpoint?: (a: string, p: number) => boolean } = {}) {
+async function proxyFor(profile: PermissionProfile, extra: { isThvEndpoint?: (a: string, p: number) => boolean; upstream?: UpstreamProxies } = {}) {
   const warnings: Array<Record<string, unknown>> = [];
   const lookups: string[] = [];
   const proxy = new EgressProxy({ profile, log: { warn: (obj) => warnings.push(obj as Record<string, unknown>) }, lookup: testLookup(lookups), ...extra });
@@ -65,6 +65,38 @@ function connectVia(proxyPort: number, authority: string): Promise<{ status: num
   });
 }
 
+/**
+ * The user's own proxy: a real HTTP forward + CONNECT proxy that records what it is asked and
+ * carries it to 127.0.0.1 (the test names resolve nowhere else).
+ */
+async function userProxy(): Promise<{ port: number; seen: string[] }> {
+  const seen: string[] = [];
+  const server = http.createServer((req, res) => {
+    seen.push(`${req.method} ${req.url} auth=${req.headers['proxy-authorization'] ?? '-'}`);
+    const url = new URL(req.url!);
+    const up = http.request({ host: '127.0.0.1', port: Number(url.port), path: `${url.pathname}${url.search}`, method: req.method, headers: { host: url.host } }, (r) => {
+      res.writeHead(r.statusCode!, r.headers);
+      r.pipe(res);
+    });
+    req.pipe(up);
+  });
+  server.on('connect', (req: http.IncomingMessage, client: net.Socket) => {
+    seen.push(`CONNECT ${req.url} auth=${req.headers['proxy-authorization'] ?? '-'}`);
+    const upstream = net.connect(Number(req.url!.split(':').pop()), '127.0.0.1', () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    upstream.on('error', () => client.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  cleanups.push(() => new Promise<void>((r) => {
+    server.closeAllConnections();
+    server.close(() => r());
+  }));
+  return { port: (server.address() as AddressInfo).port, seen };
+}
+
 const allow = (hosts: string[], ports: number[] = []) => parseProfile({ network: { outbound: { allow_host: hosts, allow_port: ports } } });
 
 describe('egress proxy', () => {
@@ -81,6 +113,53 @@ describe('egress proxy', () => {
     // Host and port only: never the path or query.
     expect(warnings).toEqual([{ host: 'other.localhost', port: t.port, reason: 'host not in allow_host' }]);
     expect(JSON.stringify(warnings)).not.toContain('token');
+  });
+
+  it('chains the user\'s proxy (HTTPS_PROXY/HTTP_PROXY) for allowed destinations only, with its credentials, and honours NO_PROXY', async () => {
+    const t = await target();
+    const user = await userProxy();
+    const upstream = upstreamProxies({ https: `http://me:p%40ss@127.0.0.1:${user.port}`, http: `http://127.0.0.1:${user.port}`, noProxy: 'direct.localhost, .internal.localhost' })!;
+    const { port, warnings } = await proxyFor(allow(['ok.localhost', 'direct.localhost', 'a.internal.localhost'], [t.port]), { upstream });
+    // CONNECT: the same tunnel, one hop further, with the proxy's Basic credentials.
+    const ok = await connectVia(port, `ok.localhost:${t.port}`);
+    expect(ok.status).toBe(200);
+    const answer = await new Promise<string>((resolve) => {
+      let data = '';
+      ok.socket.on('data', (d) => (data += d.toString())).on('end', () => resolve(data));
+      ok.socket.write(`GET /tunnelled HTTP/1.1\r\nHost: ok.localhost\r\nConnection: close\r\n\r\n`);
+    });
+    expect(answer).toContain('hello from target');
+    expect(user.seen).toEqual([`CONNECT ok.localhost:${t.port} auth=Basic ${Buffer.from('me:p@ss').toString('base64')}`]);
+    // Plain http: the absolute URL to HTTP_PROXY.
+    expect(await viaProxy(port, `http://ok.localhost:${t.port}/plain`)).toMatchObject({ status: 200, body: 'hello from target' });
+    expect(user.seen.at(-1)).toBe(`GET http://ok.localhost:${t.port}/plain auth=-`);
+    // The allow-list is checked first: a refused host never reaches the user's proxy.
+    user.seen.length = 0;
+    t.hits.length = 0;
+    const refused = await connectVia(port, `evil.localhost:${t.port}`);
+    refused.socket.destroy();
+    expect(refused.status).toBe(403);
+    expect((await viaProxy(port, `http://evil.localhost:${t.port}/`)).status).toBe(403);
+    expect(user.seen).toEqual([]);
+    expect(t.hits).toEqual([]);
+    expect(warnings.map((w) => w.host)).toEqual(['evil.localhost', 'evil.localhost']);
+    // NO_PROXY: straight to the destination.
+    expect(await viaProxy(port, `http://direct.localhost:${t.port}/`)).toMatchObject({ status: 200 });
+    expect(await viaProxy(port, `http://a.internal.localhost:${t.port}/`)).toMatchObject({ status: 200 });
+    expect(user.seen).toEqual([]);
+    expect(t.hits).toContain(`GET / host=direct.localhost:${t.port}`);
+  });
+
+  it('parses proxy settings as curl does', () => {
+    expect(upstreamProxies({})).toBeUndefined();
+    expect(upstreamProxies({ https: 'socks5://127.0.0.1:1080' })).toBeUndefined();
+    const only = upstreamProxies({ http: 'proxy.example:3128' })!;
+    expect(only.https?.href).toBe('http://proxy.example:3128/');
+    expect(bypassesProxy(['*'], 'x.example', 443)).toBe(true);
+    expect(bypassesProxy(['example.com'], 'api.example.com', 443)).toBe(true);
+    expect(bypassesProxy(['.example.com'], 'example.com', 443)).toBe(true);
+    expect(bypassesProxy(['example.com:8443'], 'example.com', 443)).toBe(false);
+    expect(bypassesProxy(['example.com'], 'notexample.com', 443)).toBe(false);
   });
 
   it('enforces the port as well as the host', async () => {
