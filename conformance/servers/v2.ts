@@ -129,6 +129,17 @@ function buildServer(notifier: Notifier): McpServer {
     content: [{ type: 'text', text: 'schema accepted' }],
   }));
 
+  // SEP-2243: a string argument mirrored in an `Mcp-Param-Region` header, which the HTTP layer checks
+  // against the body (http-custom-header-server-validation; on stdio that is the bridge's job).
+  server.registerTool(
+    'test_custom_header',
+    {
+      description: 'Echoes a region that clients also send as the Mcp-Param-Region header',
+      inputSchema: fromJsonSchema({ type: 'object', properties: { region: { type: 'string', 'x-mcp-header': 'Region' } }, required: ['region'] } as never),
+    },
+    async (args) => ({ content: [{ type: 'text', text: `region=${String((args as { region?: unknown }).region)}` }] }),
+  );
+
   // 2026-07-28 multi-round-trip (SEP-2322) tools.
   const nameRequest = (message = 'What is your name?') => inputRequired.elicit({ message, requestedSchema: ELICIT.name as never });
   server.registerTool('test_input_required_result_elicitation', { description: 'Asks for a name, then greets', inputSchema: z.object({}) }, async (_args, ctx) => {

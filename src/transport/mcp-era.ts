@@ -132,9 +132,13 @@ export function standardHeaderMismatch(headers: IncomingHttpHeaders, msg: { meth
 
 const SENTINEL = /^=\?base64\?([A-Za-z0-9+/]*={0,2})\?=$/;
 
-/** Header values that are not plain ASCII travel as `=?base64?…?=`; undefined when that is malformed. */
+/**
+ * Header values that are not plain ASCII travel as `=?base64?…?=`; undefined when that is malformed.
+ * Only a value with both the prefix and the `?=` suffix is a sentinel: `=?base64?SGVsbG8=` is a literal
+ * (SEP-2243's test-case table; the conformance suite's http-custom-header-server-validation checks it).
+ */
 export function decodeHeaderValue(value: string): string | undefined {
-  if (!value.startsWith('=?base64?')) return value;
+  if (!value.startsWith('=?base64?') || !value.endsWith('?=') || value.length < '=?base64??='.length) return value;
   const m = SENTINEL.exec(value);
   if (!m || m[1]!.length % 4 !== 0) return undefined;
   try {

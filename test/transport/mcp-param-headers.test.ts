@@ -96,9 +96,12 @@ describe('Mcp-Param-* headers through the bridge', () => {
     const sentinel = `=?base64?${Buffer.from(region).toString('base64')}?=`;
     expect((await call(url, { region }, { 'mcp-param-region': sentinel })).status).toBe(200);
     expect((await call(url, { region: 'x' }, { 'mcp-param-region': '=?base64?not base64?=' })).status).toBe(400);
+    // Without the `?=` suffix the value is a literal, compared as it is (SEP-2243).
+    const literal = `=?base64?${Buffer.from('Hello').toString('base64')}`;
+    expect((await call(url, { region: literal }, { 'mcp-param-region': literal })).status).toBe(200);
     expect((await call(url, { text: 'no marked argument' }, { 'mcp-param-region': 'anything' })).status).toBe(200);
     expect((await call(url, { text: 'hi' }, {}, 'plain')).status).toBe(200);
-    expect(calls).toHaveLength(3);
+    expect(calls).toHaveLength(4);
   });
 
   it('stops holding calls to a schema the child says has changed', async () => {
