@@ -62,7 +62,13 @@ export async function benchContainer(): Promise<void> {
     ...engine.env,
   };
   const thv = async (...args: string[]) => (await run(process.execPath, [THV, ...args], { env, maxBuffer: 1 << 24 })).stdout;
-  const modes: Record<string, string[]> = { process: ['--isolation', 'none', '--', 'node', SERVER], container: [engine.image] };
+  // The same server three ways: a host process and a stdio container behind the bridge, and a
+  // streamable-HTTP container (allow-all profile: port published on 127.0.0.1) behind the HTTP proxy.
+  const modes: Record<string, string[]> = {
+    process: ['--isolation', 'none', '--', 'node', SERVER],
+    container: [engine.image],
+    'container-http': [engine.image, '--transport', 'streamable-http', '--target-port', '8080', '--permission-profile', 'network'],
+  };
   const results: Record<string, { startMs: number; p50: number; p99: number }> = {};
   try {
     for (const [mode, target] of Object.entries(modes)) {
@@ -71,7 +77,7 @@ export async function benchContainer(): Promise<void> {
       for (let i = 0; i < STARTS; i++) {
         const name = `bench-${mode}-${i}`;
         const t = process.hrtime.bigint();
-        const out = await thv('run', '--name', name, ...(mode === 'process' ? target : [target[0]!]));
+        const out = await thv('run', '--name', name, ...target);
         url = /(http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(out)![1]!;
         const sid = await session(url);
         await call(url, sid);
@@ -96,8 +102,10 @@ export async function benchContainer(): Promise<void> {
     await engine.stop();
   }
   const p = results.process!;
-  const c = results.container!;
   const f = (n: number) => n.toFixed(2);
-  process.stdout.write(`container: start-up median ${f(c.startMs)} ms vs process ${f(p.startMs)} ms (+${f(c.startMs - p.startMs)} ms)\n`);
-  process.stdout.write(`container: tools/call p50 ${f(c.p50)} ms vs process ${f(p.p50)} ms (${f(c.p50 / p.p50)}×), p99 ${f(c.p99)} vs ${f(p.p99)} ms (${CALLS} calls)\n`);
+  for (const mode of ['container', 'container-http']) {
+    const c = results[mode]!;
+    process.stdout.write(`${mode}: start-up median ${f(c.startMs)} ms vs process ${f(p.startMs)} ms (+${f(c.startMs - p.startMs)} ms)\n`);
+    process.stdout.write(`${mode}: tools/call p50 ${f(c.p50)} ms vs process ${f(p.p50)} ms (${f(c.p50 / p.p50)}×), p99 ${f(c.p99)} vs ${f(p.p99)} ms (${CALLS} calls)\n`);
+  }
 }

@@ -190,6 +190,8 @@ export function toRunRequest(body: WorkloadBody): RunRequest {
     ...(body.group !== undefined ? { group: body.group } : {}),
     ...(body.transport ? { transport: body.transport } : {}),
     ...(body.proxy_port ? { proxyPort: body.proxy_port } : {}),
+    // An SSE/streamable-HTTP image's port inside its container (docs/runtimes.md).
+    ...(body.target_port ? { targetPort: body.target_port } : {}),
     ...(body.host !== undefined ? { host: body.host } : {}),
   };
   const runtime = body.runtime ?? body.isolation;
@@ -241,7 +243,6 @@ export function checkHost(host: string): void {
 function refuseUnsupported(body: WorkloadBody): void {
   const asked: Array<[string, boolean]> = [
     ['volumes', Boolean(body.volumes?.length)],
-    ['target_port', Boolean(body.target_port)],
     ['tools', Boolean(body.tools?.length)],
     ['tools_override', Boolean(body.tools_override && Object.keys(body.tools_override).length)],
     ['trust_proxy_headers', Boolean(body.trust_proxy_headers)],

@@ -11,6 +11,8 @@ import { checkMount, hostConfig, networkModeOf, parseMemory, profileBinds } from
 import { containerEnv, deniesAllOutbound } from '../../src/runtimes/container.js';
 import { inboundRefusal } from '../../src/runtimes/container/inbound.js';
 import { pickRuntime } from '../../src/workloads/runtime-choice.js';
+import { toRunRequest } from '../../src/api/workload-bodies.js';
+import { buildRunConfig } from '../../src/workloads/run-request.js';
 import { builtinProfile, parseProfile } from '../../src/isolation/profile.js';
 import type { ResolvedSource } from '../../src/workloads/sources.js';
 
@@ -170,5 +172,19 @@ describe('runtime selection (docs/runtimes.md)', () => {
   it('npx:// and commands keep the default; a command cannot run in a container', async () => {
     expect(await pickRuntime(undefined, source({ source: { kind: 'npx', ref: 'npx://p' }, buildRef: 'npx://p' }), engine(true))).toBeUndefined();
     await expect(pickRuntime('container', source({ source: { kind: 'command', ref: 'node s.js' }, command: 'node' }), engine(true))).rejects.toThrow(/host command cannot run/);
+  });
+});
+
+describe('an HTTP image\'s transport and port (CLI and API)', () => {
+  const image: ResolvedSource = { source: { kind: 'image', ref: 'localhost/x:1' }, args: [], image: 'localhost/x:1', imageArgs: [], transport: 'sse', headers: {}, suggestedName: 'x' };
+  const base = { name: 'x', group: 'default', createdAt: '2026-11-30T00:00:00Z' };
+  it('the API body\'s target_port and transport reach the run config; the printed endpoint follows the server\'s transport', () => {
+    const req = toRunRequest({ image: 'localhost/x:1', transport: 'sse', target_port: 9000 } as Parameters<typeof toRunRequest>[0]);
+    expect(req).toMatchObject({ targetPort: 9000, transport: 'sse' });
+    const { config } = buildRunConfig({ ...req, runtime: 'container' }, image, base, []);
+    expect(config).toMatchObject({ image: 'localhost/x:1', transport: 'sse', target_port: 9000, proxy_mode: 'sse' });
+    const http = buildRunConfig({ runtime: 'container', targetPort: 8080 }, { ...image, transport: 'streamable-http' }, base, []).config;
+    expect(http).toMatchObject({ transport: 'streamable-http', target_port: 8080, proxy_mode: 'streamable-http' });
+    expect(() => buildRunConfig({ runtime: 'container', targetPort: 70000 }, image, base, [])).toThrow(/--target-port 70000 is not a port number/);
   });
 });
