@@ -44,6 +44,8 @@ export const ENV_VARS = [
   { name: 'TOOLHIVE_TOKEN_AUTH_RETRYING_MAX_ELAPSED', default: '24h', meaning: 'how long an `auth_retrying` workload keeps trying before it is `unauthenticated`' },
   { name: 'TOOLHIVE_STARTUP_GRACE', default: '2s', meaning: 'how long a stdio server must stay up on its first start before `thv run` reports it ready; `0` disables the wait' },
   { name: 'TOOLHIVE_BWRAP', default: '`bwrap` on `PATH`', meaning: 'the bubblewrap program the sandbox runtime uses' },
+  { name: 'TOOLHIVE_SANDBOX_MEMORY', default: 'none', meaning: 'memory limit of each process of a sandboxed server (`512m`, `1g`; RLIMIT_DATA, docs/isolation.md)' },
+  { name: 'TOOLHIVE_SANDBOX_PIDS', default: 'none', meaning: 'process limit of a sandboxed server (`256`; RLIMIT_NPROC, not enforced for root)' },
   { name: 'TOOLHIVE_PODMAN_SOCKET', default: 'found', meaning: 'the Podman socket the container runtime uses (then no other is tried)' },
   { name: 'TOOLHIVE_DOCKER_SOCKET', default: 'found', meaning: 'the Docker socket the container runtime uses (then no other is tried)' },
   { name: 'TOOLHIVE_COLIMA_SOCKET', default: 'found', meaning: 'the Colima socket the container runtime uses (then no other is tried)' },

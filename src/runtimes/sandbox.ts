@@ -13,6 +13,7 @@ import { installPackage, packageLaunch, type InstalledPackage } from './packages
 import { spawnGroupLeader } from './process.js';
 import type { LaunchSpec, Runtime, ServerInstance } from './types.js';
 import { envProxies, envText } from '../core/env.js';
+import { parseMemory } from './container/host-config.js';
 import { readFileIfExists, writeFileAtomic } from '../core/files.js';
 
 export interface SandboxOptions {
@@ -33,8 +34,35 @@ export interface SandboxOptions {
   bwrap?: string;
   /** Where a successful bwrap probe is remembered (under thv's cache folder); not remembered when unset. */
   probeCache?: string;
+  /** Resource limits of each sandboxed server (TOOLHIVE_SANDBOX_MEMORY/_PIDS), applied with prlimit. */
+  limits?: SandboxLimits;
   /** The Node binary that runs the in-sandbox forwarder (this process's by default). */
   node?: string;
+}
+
+/**
+ * Limits set with setrlimit (prlimit(1), util-linux) on bwrap, inherited by everything in the sandbox
+ * (docs/isolation.md, "Limits"): memory as RLIMIT_DATA — the heap and private mappings of each process;
+ * RLIMIT_AS would stop Node, which reserves far more address space than it uses — and processes as
+ * RLIMIT_NPROC. No CPU limit: that needs a cgroup v2 cpu controller delegated to the user.
+ */
+export interface SandboxLimits {
+  memoryBytes?: number;
+  pids?: number;
+}
+
+/** TOOLHIVE_SANDBOX_MEMORY (`512m`, `1g`) and TOOLHIVE_SANDBOX_PIDS (`256`); unset: no limit. */
+export function sandboxLimits(env: NodeJS.ProcessEnv): SandboxLimits {
+  const limits: SandboxLimits = {};
+  const memory = parseMemory(envText(env, 'TOOLHIVE_SANDBOX_MEMORY'));
+  if (memory) limits.memoryBytes = memory;
+  const pidsText = envText(env, 'TOOLHIVE_SANDBOX_PIDS');
+  if (pidsText !== undefined) {
+    const pids = Number(pidsText);
+    if (!Number.isInteger(pids) || pids < 1) throw new ThvError('bad_request', `invalid process limit TOOLHIVE_SANDBOX_PIDS="${pidsText}"`, { hint: 'Use a whole number such as 256.' });
+    limits.pids = pids;
+  }
+  return limits;
 }
 
 interface Prepared {
@@ -117,6 +145,8 @@ export class SandboxRuntime implements Runtime {
     if (!spec.command) throw new ThvError('bad_request', `workload ${spec.workload} has no command to run in the sandbox`);
     if (spec.profile.privileged) throw new ThvError('bad_request', 'a privileged permission profile cannot run in the sandbox', { hint: 'Remove "privileged" from the profile.' });
     for (const mount of profileMounts(spec.profile)) this.checkMount(mount);
+    const { memoryBytes, pids } = this.options.limits ?? {};
+    if (memoryBytes || pids) onProgress(`sandbox limits: ${[...(memoryBytes ? [`memory ${Math.round(memoryBytes / 1024 ** 2)} MiB per process`] : []), ...(pids ? [`${pids} processes`] : [])].join(', ')}`);
     // The user's own proxy (HTTPS_PROXY…) carries what the profile allows (docs/isolation.md, "Your own proxy").
     const upstream = upstreamProxies(envProxies(this.options.hostEnv));
     const proxy = new EgressProxy({
@@ -273,7 +303,23 @@ export class SandboxRuntime implements Runtime {
     // bwrap does not forward signals: SIGTERM ends it, and --die-with-parent then ends the sandbox's
     // pid namespace, every process in it. The supervisor closes stdin first, which is how a stdio
     // server is asked to exit.
-    return spawnGroupLeader(bwrap, args, { env }, (err) => new ThvError('workload_failed', `failed to start bubblewrap: ${err.message}`, { cause: err }));
+    const limits = this.limitArgs();
+    if (!limits) return spawnGroupLeader(bwrap, args, { env }, (err) => new ThvError('workload_failed', `failed to start bubblewrap: ${err.message}`, { cause: err }));
+    // prlimit sets the limits (soft and hard: the server cannot raise them) and execs bwrap in place.
+    return spawnGroupLeader(limits.prlimit, [...limits.args, '--', bwrap, ...args], { env }, (err) =>
+      err.code === 'ENOENT'
+        ? new ThvError('runtime_unavailable', 'prlimit (util-linux) is needed for TOOLHIVE_SANDBOX_MEMORY/TOOLHIVE_SANDBOX_PIDS and was not found', { cause: err, hint: 'Install util-linux, or unset those variables.' })
+        : new ThvError('workload_failed', `failed to start bubblewrap: ${err.message}`, { cause: err }),
+    );
+  }
+
+  private limitArgs(): { prlimit: string; args: string[] } | undefined {
+    const { memoryBytes, pids } = this.options.limits ?? {};
+    if (!memoryBytes && !pids) return undefined;
+    const args = [...(memoryBytes ? [`--data=${memoryBytes}`] : []), ...(pids ? [`--nproc=${pids}`] : [])];
+    const path = envText(this.options.hostEnv, 'PATH') ?? '/usr/bin:/bin';
+    const prlimit = ['/usr/bin', '/bin', ...path.split(':')].map((dir) => join(dir, 'prlimit')).find((file) => existsSync(file)) ?? 'prlimit';
+    return { prlimit, args };
   }
 
   async dispose(): Promise<void> {
@@ -286,7 +332,9 @@ export class SandboxRuntime implements Runtime {
   }
 
   describe(spec: LaunchSpec): string {
-    return `sandbox (bubblewrap${this.version ? ` ${this.version}` : ''}), profile ${summariseProfile(spec.profile)}`;
+    const { memoryBytes, pids } = this.options.limits ?? {};
+    const limits = [...(memoryBytes ? [`memory ${Math.round(memoryBytes / 1024 ** 2)} MiB per process`] : []), ...(pids ? [`${pids} processes`] : [])];
+    return `sandbox (bubblewrap${this.version ? ` ${this.version}` : ''}), profile ${summariseProfile(spec.profile)}${limits.length ? `, limits: ${limits.join(', ')}` : ''}`;
   }
 }
 
@@ -410,6 +458,7 @@ export function createSandboxRuntime(ctx: { paths: Paths; env: NodeJS.ProcessEnv
     packagesDir: join(ctx.paths.dataDir, 'packages'),
     runDir: join(ctx.paths.dataDir, 'run'),
     probeCache: join(ctx.paths.cacheDir, 'sandbox-probe.json'),
+    limits: sandboxLimits(ctx.env),
     home,
     hostEnv: ctx.env,
     log: ctx.log,

@@ -255,6 +255,34 @@ describe.skipIf(skipReason)('a PyPI server (uvx://) in the sandbox', () => {
   }, 240_000);
 });
 
+describe.skipIf(skipReason)('sandbox limits (TOOLHIVE_SANDBOX_MEMORY)', () => {
+  for (const limited of [true, false]) {
+    it(`${limited ? 'over its memory limit a server dies, and the log says so' : 'without a limit the same server lives'}`, async () => {
+      const name = `mem-${limited ? 'limited' : 'free'}`;
+      const run = await runThv(['run', '--name', name, '--', 'node', PROBE], home, { env: { ...env(), ...(limited ? { TOOLHIVE_SANDBOX_MEMORY: '128m' } : {}) }, timeoutMs: 60_000 });
+      expect(run.code, run.stderr).toBe(0);
+      const client = await connectClient(/(http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(run.stdout)![1]!);
+      try {
+        const answer = await client.callTool({ name: 'allocate', arguments: { mb: 200 } }).then(textOf, (err: Error) => `FAILED ${err.message}`);
+        const log = async () => (await runThv(['logs', name], home)).stdout;
+        if (limited) {
+          expect(answer).not.toMatch(/^OK/);
+          expect(await log()).toContain('sandbox limits: memory 128 MiB per process');
+          // The supervisor reports the death (and restarts the server); Node's own last words are there too.
+          await expect.poll(log, { timeout: 30_000 }).toMatch(/MCP server process (exited with code|killed by)/);
+          expect(await log()).toMatch(/out of memory/i);
+        } else {
+          expect(answer).toBe('OK 200 MiB kept');
+          expect(await log()).not.toMatch(/MCP server process (exited with code|killed by)/);
+        }
+      } finally {
+        await client.close().catch(() => undefined);
+        await runThv(['rm', name], home);
+      }
+    }, 120_000);
+  }
+});
+
 describe.skipIf(skipReason)('where the sandbox cannot work', () => {
   it.each([
     ['bwrap is missing', '/nonexistent/bwrap', /bubblewrap \(bwrap\) is not installed/],
