@@ -110,7 +110,8 @@ export async function benchIsolation({ json = false } = {}) {
       results[mode] = { startupMs: median(starts[mode]), p50Ms: percentile(times, 50), p99Ms: percentile(times, 99) };
     }
     // Each sandboxed start against the unsandboxed one next to it: the difference that drift cannot fake.
-    results.startupExtraPairedMs = median(starts.sandbox.map((t, i) => t - starts.none[i]));
+    results.startupPairsMs = starts.sandbox.map((t, i) => Math.round(t - starts.none[i]));
+    results.startupExtraPairedMs = median(results.startupPairsMs);
   } finally {
     await thv('stop', '--all').catch(() => undefined);
     agent.destroy();
@@ -126,6 +127,7 @@ export async function benchIsolation({ json = false } = {}) {
   process.stdout.write(`isolation (${CALLS} sequential tools/call, ${STARTS} starts each; raw JSON-RPC client)\n`);
   process.stdout.write(`  mode        start-up ms   p50 ms    p99 ms\n`);
   for (const mode of ['none', 'sandbox']) process.stdout.write(`  ${mode.padEnd(10)}${f(results[mode].startupMs)}  ${f(results[mode].p50Ms)} ${f(results[mode].p99Ms)}\n`);
+  process.stdout.write(`  paired start-up differences (ms): ${results.startupPairsMs.join(' ')}\n`);
   process.stdout.write(`  sandbox/none p50: ${ratio.toFixed(2)}× (goal ≤ 1.10×); start-up: ${extraStart >= 0 ? '+' : ''}${extraStart.toFixed(0)} ms (median of paired starts; goal ≤ +100 ms)\n`);
 }
 
