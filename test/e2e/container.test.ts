@@ -196,6 +196,33 @@ describe.runIf(engine)('thv run <image> on a real container engine', () => {
     expect(await engine!.leftovers('ctr-sse')).toEqual({ containers: 0, networks: 0, volumes: 0 });
   });
 
+  it('an HTTP container that crashes is restarted by the same policy and the proxy follows the new instance', async () => {
+    const run = await runThv(['run', engine!.image, '--name', 'ctr-http-crash', '--transport', 'streamable-http'], home, { env: env(), timeoutMs: 90_000 });
+    expect(run.code).toBe(0);
+    const url = urlIn(run.stdout);
+    const [first] = await containersOf('ctr-http-crash');
+    const client = await connectClient(url);
+    expect(textOf(await client.callTool({ name: 'crash', arguments: {} }))).toBe('crashing');
+    await client.close();
+    const second = await waitFor('a new container', async () => (await containersOf('ctr-http-crash')).find((c) => c.Id !== first!.Id && c.State === 'running'), 60_000);
+    expect(second.Id).not.toBe(first!.Id);
+    const answer = await waitFor('the restarted server to answer through the same URL', async () => {
+      const again = await connectClient(url).catch(() => undefined);
+      if (!again) return undefined;
+      try {
+        return textOf(await again.callTool({ name: 'echo', arguments: { text: 'after the crash' } }));
+      } catch {
+        return undefined;
+      } finally {
+        await again.close();
+      }
+    }, 60_000);
+    expect(answer).toBe('after the crash');
+    const w = (await listJson()).find((x) => x.name === 'ctr-http-crash');
+    expect(w?.status).toBe('running');
+    expect(w?.status_context).toContain('restarted after a crash');
+  });
+
   it('thv build --dry-run prints the two-stage Dockerfile; --runtime-image sets the builder', async () => {
     const dry = await runThv(['build', 'npx://@scope/server@1.2.3', '--dry-run', '--runtime-image', 'mirror.local/node:22'], home, { env: env() });
     expect(dry.code).toBe(0);
