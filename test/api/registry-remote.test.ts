@@ -79,7 +79,8 @@ describe('an MCP Registry API behind the REST API', () => {
     expect(refresh.json).toMatchObject({ server_count: 120, stale: true, fetched_at: body.fetched_at });
 
     const whole = await server.send(`${R}/default`);
-    expect(whole.json).toMatchObject({ stale: true, registry: { servers: expect.any(Array) } });
+    // ToolHive's shape: the catalog's servers keyed by name.
+    expect(whole.json).toMatchObject({ stale: true, server_count: 120, registry: { servers: expect.objectContaining({ 'io.example/server-00007': expect.objectContaining({ name: 'io.example/server-00007' }) }) } });
   });
 
   it('with no usable cache a transient failure is a 503 registry_unavailable', async () => {
