@@ -30,6 +30,13 @@ export class RunConfigStore {
         hint: `Remove it with \`thv rm ${name}\` and run the workload again.`,
       });
     }
+    // A file's name is the workload it belongs to: a config naming another workload (edited, or
+    // copied by hand) is damaged, never acted on as that other workload (docs/workloads.md#files).
+    if (parsed.config.name !== name) {
+      throw new ThvError('config_invalid', `run config ${file} names workload "${printableName(parsed.config.name)}", not "${name}"`, {
+        hint: `Remove it with \`thv rm ${name}\` and run the workload again.`,
+      });
+    }
     return parsed.config;
   }
 
@@ -68,4 +75,9 @@ export class RunConfigStore {
       throw err;
     }
   }
+}
+
+function printableName(name: string): string {
+  const clean = name.replace(/[\x00-\x1f\x7f]/g, '?');
+  return clean.length > 80 ? `${clean.slice(0, 80)}…` : clean;
 }

@@ -1,13 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { lstat, mkdir, readFile, readdir, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolvePaths } from '../../src/core/paths.js';
 import { makeTempHome, runThv, type TempHome } from '../fixtures/cli.js';
-import { waitFor } from '../workloads/helpers.js';
+import { startServe } from '../fixtures/serve.js';
+import { STDIO_FIXTURE, isAlive, waitFor } from '../workloads/helpers.js';
 
 /**
- * What a hostile or careless input does to the built CLI (docs/workloads.md#logs, docs/api.md#toolhive-studio):
- * a stderr flood against the log cap.
+ * What a hostile or careless input does to the built CLI (docs/workloads.md, docs/api.md#toolhive-studio):
+ * a stderr flood against the log cap, racing creates, path traversal in names, planted symlinks,
+ * registry files that are devices or secrets, a run config that names another workload.
  */
 let home: TempHome;
 beforeEach(async () => {
@@ -67,4 +70,86 @@ describe('the workload log under a stderr flood', () => {
     const status = JSON.parse((await runThv(['status', 'flood', '--format', 'json'], home)).stdout) as { status: string };
     expect(status.status).toBe('running');
   }, 180_000);
+});
+
+const run = (name: string, extra: string[] = []) => runThv(['run', '--name', name, '--isolation', 'none', ...extra, '--', 'node', STDIO_FIXTURE], home, { timeoutMs: 60_000 });
+
+interface Listed {
+  name: string;
+  status: string;
+  status_context: string;
+  process_id: number;
+}
+async function list(): Promise<Listed[]> {
+  const res = await runThv(['list', '--all', '--format', 'json'], home);
+  expect(res.code, res.stderr).toBe(0);
+  return JSON.parse(res.stdout) as Listed[];
+}
+
+describe('one workload per name, from the CLI', () => {
+  it('4 parallel `thv run --name dup`: exactly one runs, the other three exit 1 with already_exists', async () => {
+    const results = await Promise.all([0, 1, 2, 3].map(() => run('dup')));
+    const won = results.filter((r) => r.code === 0);
+    const lost = results.filter((r) => r.code !== 0);
+    expect(won, results.map((r) => r.stderr).join('\n')).toHaveLength(1);
+    for (const r of lost) {
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('workload "dup" already exists');
+    }
+    const listed = await list();
+    expect(listed.map((w) => [w.name, w.status])).toEqual([['dup', 'running']]);
+    expect(isAlive(listed[0]!.process_id)).toBe(true);
+  }, 120_000);
+});
+
+describe('names that try to leave thv\'s folders, from the CLI', () => {
+  it('group rm, run --group, rm and logs refuse ../ names with exit 2; files outside are neither read nor deleted', async () => {
+    const paths = resolvePaths(home.env);
+    await mkdir(paths.groupsDir, { recursive: true });
+    // Where each traversal would land: a group file outside groups/, a log outside logs/.
+    const victim = join(home.root, 'victim.json');
+    await writeFile(victim, JSON.stringify({ name: 'victim', registered_clients: [] }));
+    const groupOutside = join(paths.stateDir, 'x.json');
+    await writeFile(groupOutside, JSON.stringify({ name: 'x', registered_clients: [] }));
+    const logOutside = join(home.root, 'secret-notes.log');
+    await writeFile(logOutside, 'not-for-thv-logs\n');
+
+    const attempts = [
+      ['group', 'rm', '../../../victim'],
+      ['group', 'rm', '../../../victim', '--with-workloads'],
+      ['run', '--name', 'trav', '--group', '../x', '--isolation', 'none', '--', 'node', STDIO_FIXTURE],
+      ['run', '--name', '../../../victim', '--isolation', 'none', '--', 'node', STDIO_FIXTURE],
+      ['rm', '../../../victim'],
+      ['stop', '../../../victim'],
+      ['logs', '../../../../secret-notes'],
+      ['group', 'create', '../escaped'],
+    ];
+    for (const args of attempts) {
+      const res = await runThv(args, home, { timeoutMs: 60_000 });
+      expect(res.code, `thv ${args.join(' ')}: ${res.stderr}`).toBe(2);
+      expect(res.stderr).toMatch(/is not a valid (group|workload) name|argument '\.\.\/x' is invalid/);
+      expect(res.stdout + res.stderr).not.toContain('not-for-thv-logs');
+    }
+    expect(JSON.parse(await readFile(victim, 'utf8'))).toMatchObject({ name: 'victim' });
+    expect(JSON.parse(await readFile(groupOutside, 'utf8'))).toMatchObject({ name: 'x' });
+    await expect(stat(join(paths.stateDir, 'escaped.json'))).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await list()).toEqual([]);
+  }, 120_000);
+
+  it('secret names are keys inside the encrypted store, never paths: ../ names touch no file outside it', async () => {
+    const env = { TOOLHIVE_SECRETS_PASSWORD: 'hardening-password' };
+    const victim = join(home.root, 'victim');
+    await writeFile(victim, 'precious\n');
+    const set = await runThv(['secret', 'set', '../../../../victim'], home, { env, input: 'value-1' });
+    expect(set.code, set.stderr).toBe(0);
+    const get = await runThv(['secret', 'get', '../../../../victim'], home, { env });
+    expect(get.stdout).toBe('value-1\n');
+    const del = await runThv(['secret', 'delete', '../../../../victim'], home, { env });
+    expect(del.code, del.stderr).toBe(0);
+    expect(await readFile(victim, 'utf8')).toBe('precious\n');
+    const bad = await runThv(['secret', 'set', 'a=b'], home, { env, input: 'x' });
+    expect(bad.code).toBe(2);
+    // Nothing but thv's own files appeared.
+    for (const entry of await readdir(home.root)) expect(['cache', 'config', 'data', 'state', 'victim']).toContain(entry);
+  }, 60_000);
 });
