@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { chmod, lstat, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { ThvError } from './errors.js';
 
 export interface WriteOptions {
   /**
@@ -71,6 +72,33 @@ export async function readFileIfExists(file: string): Promise<string | undefined
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
+}
+
+/**
+ * Reads one of thv's own files (run configs, statuses, groups, records), or undefined when it does not
+ * exist, never through a symlink and only when it is a regular file: a link or FIFO planted there is a
+ * `config_invalid` naming the file, so nothing outside thv's folders is read (or quoted in an error).
+ */
+export async function readOwnFileIfExists(file: string): Promise<string | undefined> {
+  let handle;
+  try {
+    handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ELOOP') throw notOwnFile(file, 'a symbolic link');
+    throw err;
+  }
+  try {
+    if (!(await handle.stat()).isFile()) throw notOwnFile(file, 'not a regular file');
+    return await handle.readFile('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+function notOwnFile(file: string, what: string): ThvError {
+  return new ThvError('config_invalid', `${file} is ${what}; thv does not read through one`, { hint: `Remove ${file}: thv did not make it.` });
 }
 
 export async function fileMtimeMs(file: string): Promise<number | undefined> {

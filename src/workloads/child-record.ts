@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Paths } from '../core/paths.js';
-import { readFileIfExists, writeJsonAtomic } from '../core/files.js';
+import { readOwnFileIfExists, writeJsonAtomic } from '../core/files.js';
 import { groupAlive, hasProcFs, processGroupOf, processStartTime } from '../core/processes.js';
 
 /**
@@ -30,7 +30,7 @@ export class ChildRecordStore {
   }
 
   async read(name: string): Promise<ChildRecord | undefined> {
-    const text = await readFileIfExists(this.file(name));
+    const text = await readOwnFileIfExists(this.file(name));
     if (text === undefined) return undefined;
     try {
       const raw = JSON.parse(text) as Partial<ChildRecord>;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Paths } from '../core/paths.js';
 import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
-import { readFileIfExists, withFileLock, writeJsonAtomic } from '../core/files.js';
+import { readOwnFileIfExists, withFileLock, writeJsonAtomic } from '../core/files.js';
 import { ThvError, badRequest, isThvError, notFound } from '../core/errors.js';
 import { checkName, isValidName } from '../core/names.js';
 
@@ -34,7 +34,7 @@ export class GroupStore {
   }
 
   async get(name: string): Promise<Group | undefined> {
-    const text = await readFileIfExists(this.file(name));
+    const text = await readOwnFileIfExists(this.file(name));
     if (text === undefined) return name === DEFAULT_GROUP ? { name, registered_clients: [] } : undefined;
     try {
       const raw = JSON.parse(text) as Partial<Group>;
@@ -55,7 +55,7 @@ export class GroupStore {
     checkName('group', name);
     const file = this.file(name);
     return withFileLock(file, async () => {
-      if ((await readFileIfExists(file)) !== undefined || name === DEFAULT_GROUP) {
+      if ((await readOwnFileIfExists(file)) !== undefined || name === DEFAULT_GROUP) {
         const hint = name === DEFAULT_GROUP ? 'Choose another name.' : `Choose another name, or remove it with \`thv group rm ${name}\`.`;
         throw new ThvError('already_exists', `group "${name}" already exists`, { hint });
       }

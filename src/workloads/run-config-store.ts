@@ -1,7 +1,7 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Paths } from '../core/paths.js';
-import { readFileIfExists, withFileLock, writeJsonAtomic } from '../core/files.js';
+import { readOwnFileIfExists, withFileLock, writeJsonAtomic } from '../core/files.js';
 import { ThvError, notFound } from '../core/errors.js';
 import { checkName } from '../core/names.js';
 import { parseRunConfig, type RunConfig } from './types.js';
@@ -16,13 +16,14 @@ export class RunConfigStore {
 
   async read(name: string): Promise<RunConfig | undefined> {
     const file = this.file(name);
-    const text = await readFileIfExists(file);
+    const text = await readOwnFileIfExists(file);
     if (text === undefined) return undefined;
     let raw: unknown;
     try {
       raw = JSON.parse(text);
-    } catch (err) {
-      throw new ThvError('config_invalid', `run config ${file} is not valid JSON`, { cause: err, hint: `Remove it with \`thv rm ${name}\`.` });
+    } catch {
+      // Without the parser's message (or cause): it quotes the file's first bytes.
+      throw new ThvError('config_invalid', `run config ${file} is not valid JSON`, { hint: `Remove it with \`thv rm ${name}\`.` });
     }
     const parsed = parseRunConfig(raw);
     if ('problem' in parsed) {

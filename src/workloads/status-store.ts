@@ -1,7 +1,8 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Paths } from '../core/paths.js';
-import { readFileIfExists, withFileLock, writeJsonAtomic } from '../core/files.js';
+import { ThvError } from '../core/errors.js';
+import { readOwnFileIfExists, withFileLock, writeJsonAtomic } from '../core/files.js';
 import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
 import { checkName } from '../core/names.js';
@@ -19,7 +20,14 @@ export class StatusStore {
   }
 
   async read(name: string): Promise<StatusFile | undefined> {
-    const text = await readFileIfExists(this.file(name));
+    let text: string | undefined;
+    try {
+      text = await readOwnFileIfExists(this.file(name));
+    } catch (err) {
+      // A link or FIFO planted in its place: damaged like an unreadable file; the next write replaces it.
+      if (err instanceof ThvError && err.code === 'config_invalid') return { status: 'unknown', status_context: err.message, created_at: '', updated_at: '', process_id: 0 };
+      throw err;
+    }
     if (text === undefined) return undefined;
     try {
       return normalise(JSON.parse(text));

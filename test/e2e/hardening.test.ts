@@ -153,3 +153,86 @@ describe('names that try to leave thv\'s folders, from the CLI', () => {
     for (const entry of await readdir(home.root)) expect(['cache', 'config', 'data', 'state', 'victim']).toContain(entry);
   }, 60_000);
 });
+
+describe('planted symlinks and damaged run configs, with the built CLI', () => {
+  it('links planted at the run config and status file are replaced, never written through; a link at the log fails the start', async () => {
+    const paths = resolvePaths(home.env);
+    await mkdir(paths.runConfigsDir, { recursive: true });
+    await mkdir(paths.statusesDir, { recursive: true });
+    await mkdir(paths.logsDir, { recursive: true });
+    const victims = { config: join(home.root, 'victim-config'), status: join(home.root, 'victim-status'), log: join(home.root, 'victim-log') };
+    for (const file of Object.values(victims)) await writeFile(file, 'precious\n');
+    await symlink(victims.config, join(paths.runConfigsDir, 'sym.json'));
+    await symlink(victims.status, join(paths.statusesDir, 'sym.json'));
+
+    // The run config link is neither read nor written: the run is refused naming it, and rm removes the link only.
+    const refusedConfig = await run('sym');
+    expect(refusedConfig.code).not.toBe(0);
+    expect(refusedConfig.stderr).toContain('sym.json is a symbolic link; thv does not read through one');
+    expect(refusedConfig.stderr).not.toContain('precious');
+    expect((await runThv(['rm', 'sym'], home, { timeoutMs: 60_000 })).code).toBe(0);
+    await expect(lstat(join(paths.runConfigsDir, 'sym.json'))).rejects.toMatchObject({ code: 'ENOENT' });
+    // The status link is read as damaged and replaced by the first status write.
+    await symlink(victims.status, join(paths.statusesDir, 'sym.json')).catch(() => undefined);
+    const ok = await run('sym');
+    expect(ok.code, ok.stderr).toBe(0);
+    expect((await lstat(join(paths.statusesDir, 'sym.json'))).isSymbolicLink()).toBe(false);
+
+    await symlink(victims.log, join(paths.logsDir, 'symlog.log'));
+    const refused = await run('symlog');
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('is a symbolic link; thv never writes through one');
+    for (const file of Object.values(victims)) expect(await readFile(file, 'utf8')).toBe('precious\n');
+  }, 120_000);
+
+  it('a run config that names another workload is listed unknown with the reason, and stop acts on its own supervisor only', async () => {
+    for (const name of ['alpha', 'beta']) expect((await run(name)).code).toBe(0);
+    const paths = resolvePaths(home.env);
+    const file = join(paths.runConfigsDir, 'alpha.json');
+    await writeFile(file, JSON.stringify({ ...JSON.parse(await readFile(file, 'utf8')), name: 'beta' }));
+    const before = await list();
+    const alpha = before.find((w) => w.name === 'alpha')!;
+    const beta = before.find((w) => w.name === 'beta')!;
+    expect(alpha).toMatchObject({ status: 'unknown', status_context: expect.stringContaining('names workload "beta", not "alpha"') });
+    expect(beta.status).toBe('running');
+    const stop = await runThv(['stop', 'alpha'], home, { timeoutMs: 60_000 });
+    expect(stop.code, stop.stderr).toBe(0);
+    await waitFor('alpha\'s supervisor to stop', () => !isAlive(alpha.process_id) || undefined, 30_000);
+    expect(isAlive(beta.process_id)).toBe(true);
+    expect((await list()).find((w) => w.name === 'beta')!.status).toBe('running');
+  }, 120_000);
+});
+
+describe('registry files from the CLI', () => {
+  it('thv config set-registry refuses /dev/zero at once and never echoes a file it cannot use', async () => {
+    const zero = await runThv(['config', 'set-registry', '/dev/zero'], home);
+    expect(zero.code).not.toBe(0);
+    expect(zero.stderr).toContain('is not a regular file');
+    const random = join(home.root, 'random.txt');
+    const text = `rnd${randomBytes(24).toString('hex')}`;
+    await writeFile(random, `${text}\n`);
+    const res = await runThv(['config', 'set-registry', random], home);
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toContain('is not valid JSON');
+    expect(res.stdout + res.stderr).not.toContain(text.slice(0, 8));
+    expect((await runThv(['config', 'get-registry'], home)).stdout).toContain('embedded');
+  });
+});
+
+describe('the CLI while thv serve runs', () => {
+  it('list, group create, run, stop and rm keep working beside a running API server (socket and TCP)', async () => {
+    const socketDir = join(home.root, 'sock');
+    await mkdir(socketDir, { mode: 0o700 });
+    const servers = [await startServe(home, [`--socket=${join(socketDir, 'thv.sock')}`]), await startServe(home, ['--port', '0'])];
+    try {
+      expect((await runThv(['group', 'create', 'beside'], home)).code).toBe(0);
+      expect((await run('beside-w', ['--group', 'beside'])).code).toBe(0);
+      expect((await list()).map((w) => [w.name, w.status])).toEqual([['beside-w', 'running']]);
+      expect((await runThv(['stop', 'beside-w'], home, { timeoutMs: 60_000 })).code).toBe(0);
+      expect((await runThv(['rm', 'beside-w'], home, { timeoutMs: 60_000 })).code).toBe(0);
+      expect(await list()).toEqual([]);
+    } finally {
+      for (const server of servers) expect(await server.stop()).toBe(0);
+    }
+  }, 120_000);
+});
