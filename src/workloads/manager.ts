@@ -145,7 +145,8 @@ export class WorkloadManager {
     const config = await this.runConfigs.get(name);
     const secrets = await this.ctx.credentials.resolve(config);
     if (config.cwd) process.chdir(config.cwd);
-    return startSupervisor(name, { paths: this.deps.paths, env: this.deps.env, log, secrets, clock: this.ctx.clock });
+    // The environment a detached supervisor would get: a headless CLI's carries TOOLHIVE_NON_INTERACTIVE.
+    return startSupervisor(name, { paths: this.deps.paths, env: this.deps.supervisorEnv ?? this.deps.env, log, secrets, clock: this.ctx.clock });
   }
 
   async stop(name: string): Promise<{ wasRunning: boolean }> {

@@ -404,3 +404,49 @@ describe('headless machines (issue 14): thv run prints the authorization URL and
   });
 });
 
+
+describe('after a refresh token dies (issue 14: ToolHive users got 401 after ~1 h and restart did not recover)', () => {
+  beforeEach(async () => {
+    // An access token that is still "fresh" by its expiry when the session dies: a restart that
+    // resumed the stored session would use it again instead of logging in.
+    await as.close();
+    await idp.close();
+    idp = await startTestIdp({ registration: true, accessTokenTtl: 3600, resources: { [mcp.url]: { scope: 'mcp:tools' } } });
+    as = await startTokenFaultProxy(idp.issuer);
+    mcp.authorizationServer = as.issuer;
+  });
+
+  it('the IdP revokes the session → unauthenticated; thv restart starts a fresh login (URL printed) instead of failing again with the dead token', async () => {
+    const url = await runRemote();
+    expect((await call(url)).status).toBe(200);
+    const firstRefresh = await storedRefreshToken();
+
+    // The IdP forgets the grant: the access token is rejected upstream, the refresh token is invalid_grant.
+    await idp.revokeAllGrants();
+    expect((await call(url)).status).toBe(401);
+    const dead = await waitFor('unauthenticated', async () => {
+      const r = await listed();
+      return r.status === 'unauthenticated' ? r : undefined;
+    }, 20_000);
+    expect(dead.status_context).toContain('invalid_grant');
+    const refusedRefreshes = idp.counts.refreshGrantErrors;
+    expect(refusedRefreshes).toBe(1);
+    // The dead tokens are forgotten at once; the (dynamically registered) client is kept.
+    await expect(storedRefreshToken()).resolves.toBeUndefined();
+
+    // Restarted without a terminal: the new login's URL is printed; nothing retries the dead token.
+    const restart = spawnThv(['restart', NAME]);
+    const loginUrl = await waitFor('the login URL of the restart', () => /^OAuth login required: open (http:\/\/\S+)$/m.exec(restart.stderr())?.[1], 30_000);
+    expect((await listed()).status).toBe('unauthenticated');
+    expect(idp.counts.refreshGrantErrors).toBe(refusedRefreshes);
+    expect(await followLogin(loginUrl)).toBe(200);
+    expect(await restart.exit).toBe(0);
+    expect(restart.stdout()).toContain(`MCP server "${NAME}" is running at`);
+    expect((await listed()).status).toBe('running');
+    expect((await call(url)).status).toBe(200);
+    const fresh = await storedRefreshToken();
+    expect(fresh).toBeTruthy();
+    expect(fresh).not.toBe(firstRefresh);
+    expect(idp.counts.authorizationCodeGrants).toBe(2);
+  }, 90_000);
+});

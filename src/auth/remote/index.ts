@@ -260,6 +260,12 @@ function startMonitor(current: () => RemoteAuthState, tokens: TokenSet, options:
     log: options.log,
     timings: options.timings ?? DEFAULT_MONITOR_TIMINGS,
     ...(current().dynamic_client ? { permanentFailureHint: STALE_CLIENT_HINT } : {}),
+    // A refused session is forgotten (the client registration is kept), so `thv restart` logs in
+    // afresh instead of resuming a dead token (docs/remote-auth.md#after-a-refresh-token-dies).
+    onSessionRefused: async () => {
+      withoutTokens(current());
+      await persist();
+    },
   });
   monitor.start();
   return monitor;
@@ -270,6 +276,14 @@ function usableState(state: RemoteAuthState | undefined, options: OAuthCredentia
   if (!state || state.server_url !== options.serverUrl) return undefined;
   if (options.settings.issuer && state.issuer !== options.settings.issuer) return undefined;
   if (options.settings.clientId && state.client_id !== options.settings.clientId) return undefined;
+  return state;
+}
+
+/** The state with its tokens forgotten, in place: issuer, client and scopes stay for the next login. */
+function withoutTokens(state: RemoteAuthState): RemoteAuthState {
+  delete state.access_token;
+  delete state.refresh_token;
+  delete state.expires_at;
   return state;
 }
 
@@ -308,6 +322,8 @@ async function resumeSession(state: RemoteAuthState, options: OAuthCredentialsOp
       return tokens;
     }
     options.log.warn({ reason: failure.reason }, 'the stored session was refused; a new login is needed');
+    // Forgotten now, so a login that is never completed does not leave the dead token for the next start.
+    await options.save(serializeRemoteAuthState(withoutTokens(state))).catch((e: Error) => options.log.warn({ err: e.message }, 'could not forget the refused tokens'));
     if (failure.oauthError === 'invalid_client' || failure.oauthError === 'unauthorized_client') {
       if (state.dynamic_client) options.log.warn(STALE_CLIENT_HINT);
       return 'client_rejected';
