@@ -65,12 +65,12 @@ export interface TokenMonitorOptions {
   /** Logged once, and only when a permanent failure ends the session (e.g. stale DCR credentials). */
   permanentFailureHint?: string;
   /**
-   * Told, before the status turns `unauthenticated`, that the authorization server refused the
+   * Told, just before the status turns `unauthenticated`, that the authorization server refused the
    * refresh (or there is nothing to refresh with): the tokens are dead, so the owner forgets them and
    * the next start logs in afresh (docs/remote-auth.md#after-a-refresh-token-dies). Not told when
-   * transient failures outlast the ceiling: the refresh token may still be good.
+   * transient failures outlast the ceiling: the refresh token may still be good. Must not throw.
    */
-  onSessionRefused?(): Promise<void> | void;
+  onSessionRefused?(): void;
   /** Jitter source in [0, 1); tests make it fixed. */
   random?: () => number;
 }
@@ -232,11 +232,8 @@ export class TokenMonitor {
       }
       const failure = outcome;
       if (failure.kind === 'permanent') {
-        try {
-          await this.options.onSessionRefused?.();
-        } catch (err) {
-          log.warn({ err: (err as Error).message }, 'could not forget the refused tokens');
-        }
+        // Told first, and not waited for: the status must not lag behind the refusal.
+        this.options.onSessionRefused?.();
         // Nothing was refused when there was nothing to send, so the stale-client hint would mislead.
         this.endSession(failure.reason, failure !== NO_REFRESH_TOKEN);
         return;

@@ -94,11 +94,17 @@ export function createOAuthCredentials(options: OAuthCredentialsOptions): OAuthC
     if (!closing.signal.aborted) options.onStatus(status, context);
   };
   const save = async () => options.save(serializeRemoteAuthState(session!));
+  /** Saving the session without its refused tokens; `close()` waits for it, so a restart never reads them. */
+  let forgetting: Promise<void> | undefined;
+  const forgetTokens = () => {
+    withoutTokens(session!);
+    forgetting = save().catch((err: Error) => log.warn({ err: err.message }, 'could not forget the refused tokens'));
+  };
 
   const activate = (state: RemoteAuthState, tokens: TokenSet) => {
     monitor?.stop();
     session = state;
-    monitor = startMonitor(() => session!, tokens, { ...options, onStatus: report }, save);
+    monitor = startMonitor(() => session!, tokens, { ...options, onStatus: report }, save, forgetTokens);
     renewing ??= keepClientSecretFresh().finally(() => (renewing = undefined));
   };
 
@@ -233,6 +239,7 @@ export function createOAuthCredentials(options: OAuthCredentialsOptions): OAuthC
       await establishing;
       await stepUp?.result.catch(() => undefined);
       await renewing;
+      await forgetting;
     },
   };
 }
@@ -241,7 +248,7 @@ function abortableFetch(inner: typeof fetch, signal: AbortSignal): typeof fetch 
   return (input, init) => inner(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal });
 }
 
-function startMonitor(current: () => RemoteAuthState, tokens: TokenSet, options: OAuthCredentialsOptions, persist: () => Promise<void>): TokenMonitor {
+function startMonitor(current: () => RemoteAuthState, tokens: TokenSet, options: OAuthCredentialsOptions, persist: () => Promise<void>, forget: () => void): TokenMonitor {
   const save = async (next: TokenSet) => {
     const state = current();
     state.access_token = next.accessToken;
@@ -262,10 +269,7 @@ function startMonitor(current: () => RemoteAuthState, tokens: TokenSet, options:
     ...(current().dynamic_client ? { permanentFailureHint: STALE_CLIENT_HINT } : {}),
     // A refused session is forgotten (the client registration is kept), so `thv restart` logs in
     // afresh instead of resuming a dead token (docs/remote-auth.md#after-a-refresh-token-dies).
-    onSessionRefused: async () => {
-      withoutTokens(current());
-      await persist();
-    },
+    onSessionRefused: () => forget(),
   });
   monitor.start();
   return monitor;
