@@ -43,6 +43,10 @@ export const ENV_VARS = [
   { name: 'TOOLHIVE_TOKEN_AUTH_RETRYING_TICK_INTERVAL', default: '10m', meaning: 'how often an `auth_retrying` workload tries again' },
   { name: 'TOOLHIVE_TOKEN_AUTH_RETRYING_MAX_ELAPSED', default: '24h', meaning: 'how long an `auth_retrying` workload keeps trying before it is `unauthenticated`' },
   { name: 'TOOLHIVE_STARTUP_GRACE', default: '2s', meaning: 'how long a stdio server must stay up on its first start before `thv run` reports it ready; `0` disables the wait' },
+  { name: 'THV_BRIDGE_MAX_INFLIGHT', default: '4096', meaning: 'requests a stdio bridge has in flight towards its server, per protocol era; more get 503 (docs/workloads.md#limits)' },
+  { name: 'THV_BRIDGE_MAX_SESSIONS', default: '4096', meaning: 'open 2025-era sessions of a stdio bridge; past it the longest-unused idle one makes room, else 503' },
+  { name: 'THV_BRIDGE_MAX_BODY_BYTES', default: '4194304', meaning: 'bytes of one request body a stdio bridge accepts; more get 413' },
+  { name: 'THV_BRIDGE_MAX_CONCURRENT_BODIES', default: '32', meaning: 'request bodies a stdio bridge reads at once; more get 503' },
   { name: 'TOOLHIVE_BWRAP', default: '`bwrap` on `PATH`', meaning: 'the bubblewrap program the sandbox runtime uses' },
   { name: 'TOOLHIVE_SANDBOX_MEMORY', default: 'none', meaning: 'memory limit of each process of a sandboxed server (`512m`, `1g`; RLIMIT_DATA, docs/isolation.md)' },
   { name: 'TOOLHIVE_SANDBOX_PIDS', default: 'none', meaning: 'process limit of a sandboxed server (`256`; RLIMIT_NPROC, not enforced for root)' },
@@ -80,7 +84,8 @@ type Documented = (typeof ENV_VARS)[number]['name'];
 
 export type FlagVar = Extract<Documented, 'TOOLHIVE_NON_INTERACTIVE' | 'TOOLHIVE_DEBUG' | 'THV_DEBUG' | 'TOOLHIVE_NO_KEYRING'>;
 export type DurationVar = Extract<Documented, `TOOLHIVE_${string}_TIMEOUT` | `TOOLHIVE_TOKEN_${string}` | 'TOOLHIVE_STARTUP_GRACE'>;
-export type TextVar = Exclude<Documented, FlagVar | DurationVar | `${string}<NAME>`>;
+export type LimitVar = Extract<Documented, `THV_BRIDGE_${string}`>;
+export type TextVar = Exclude<Documented, FlagVar | DurationVar | LimitVar | `${string}<NAME>`>;
 
 const ON = new Set(['1', 'true', 'yes', 'on']);
 const OFF = new Set(['', '0', 'false', 'no', 'off']);
@@ -124,6 +129,16 @@ export function envCount(env: Env, name: 'TOOLHIVE_TOKEN_REFRESH_MAX_TRIES', def
   if (/^\d+$/.test(raw.trim()) && Number(raw) >= 1) return Number(raw);
   onInvalid(name, raw, 'a whole number of at least 1');
   return defaultValue;
+}
+
+/** A positive whole number (a resource limit); undefined when unset, empty or invalid (then reported). */
+export function envLimit(env: Env, name: LimitVar, onInvalid: InvalidEnvValue = reportInvalid): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw.trim());
+  if (/^\d+$/.test(raw.trim()) && Number.isSafeInteger(value) && value > 0) return value;
+  onInvalid(name, raw, 'a whole number of at least 1');
+  return undefined;
 }
 
 /** A variable whose name the user chose in the config (`registry_auth.bearer.token_env`). */

@@ -48,6 +48,15 @@ export class ChildRecordStore {
   }
 }
 
+/**
+ * The record name of the second copy of a server that a dual-era bridge starts for the other
+ * protocol era (docs/workloads.md#protocol-eras): `<name>@2025.child`, which no workload name can
+ * collide with (`@` is not allowed in names).
+ */
+export function otherEraRecordName(name: string): string {
+  return `${name}@2025`;
+}
+
 /** The record of a child spawned just now. */
 export function childRecord(supervisorPid: number, childPid: number): ChildRecord {
   const startTime = processStartTime(childPid);

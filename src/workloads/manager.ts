@@ -5,7 +5,7 @@ import { withFileLock } from '../core/files.js';
 import type { RunConfigStore } from './run-config-store.js';
 import type { StatusStore } from './status-store.js';
 import type { GroupStore } from './groups.js';
-import type { ChildRecordStore } from './child-record.js';
+import { otherEraRecordName, type ChildRecordStore } from './child-record.js';
 import { prepareWorkloadImage, removeWorkloadContainers } from './containers.js';
 import { startSupervisor, type RunningSupervisor } from './supervisor.js';
 import { createManagerContext, type ManagerContext, type WorkloadManagerDeps } from './manager-context.js';
@@ -198,6 +198,7 @@ export class WorkloadManager {
     await this.runConfigs.remove(name);
     await this.statuses.remove(name);
     await this.children.remove(name);
+    await this.children.remove(otherEraRecordName(name));
     await rm(`${this.statuses.file(name)}.lock`, { recursive: true, force: true });
     await rm(this.logFile(name), { force: true });
     await rm(`${this.logFile(name)}.1`, { force: true });

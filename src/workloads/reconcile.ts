@@ -1,7 +1,7 @@
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import { groupAlive, isSupervisorAlive, killGroup, waitForGroupGone } from '../core/processes.js';
-import { isRecordedGroupRunning, type ChildRecordStore } from './child-record.js';
+import { isRecordedGroupRunning, otherEraRecordName, type ChildRecordStore } from './child-record.js';
 import type { StatusStore } from './status-store.js';
 import { LIVE_STATUSES, type StatusFile, type WorkloadStatus } from './types.js';
 
@@ -56,6 +56,12 @@ export class Reconciler {
    * is still the one recorded. Returns the group id when one was stopped.
    */
   async stopOrphanedServer(name: string): Promise<number | undefined> {
+    // The second copy a dual-era bridge may have started has a record of its own.
+    const second = await this.stopOrphanedGroup(otherEraRecordName(name));
+    return (await this.stopOrphanedGroup(name)) ?? second;
+  }
+
+  private async stopOrphanedGroup(name: string): Promise<number | undefined> {
     const { children, clock } = this.deps;
     const record = await children.read(name);
     if (!record || isSupervisorAlive(record.supervisor_pid)) return undefined;

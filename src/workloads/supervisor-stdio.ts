@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from '../core/log.js';
 import type { Clock } from '../core/clock.js';
 import { ThvError } from '../core/errors.js';
+import { envLimit, type LimitVar } from '../core/env.js';
 import { StdioBridge, DEFAULT_BRIDGE_LIMITS, type BridgeLimits } from '../transport/stdio-bridge.js';
 import { defaultRuntimes, hostRuntimes } from '../runtimes/index.js';
 import { thvEndpointCheck } from '../isolation/thv-endpoints.js';
@@ -11,7 +12,7 @@ import { NONE_PROFILE } from '../isolation/profile.js';
 import { EarlyExitError, SupervisedProcess } from './supervised-process.js';
 import { lastOutputLines, markOutput, startupGraceMs } from './startup-window.js';
 import { childEnvironment } from './child-env.js';
-import { ChildRecordStore, childRecord } from './child-record.js';
+import { ChildRecordStore, childRecord, otherEraRecordName } from './child-record.js';
 import type { SupervisorDeps, Upstream } from './supervisor-types.js';
 import type { RunConfig, WorkloadStatus } from './types.js';
 
@@ -49,7 +50,10 @@ export async function startStdioUpstream(
       bridge.closeAll();
       await Promise.all([child.stop(), bridge.stopLegacyChild()]);
       await runtime.dispose().catch((err: Error) => log.warn({ err: err.message }, 'could not clean up after the MCP server'));
-      await new ChildRecordStore(deps.paths).remove(name, deps.pid).catch((err: Error) => log.warn({ err: err.message }, 'could not remove the child record'));
+      const records = new ChildRecordStore(deps.paths);
+      for (const record of [name, otherEraRecordName(name)]) {
+        await records.remove(record, deps.pid).catch((err: Error) => log.warn({ err: err.message }, 'could not remove the child record'));
+      }
     },
     killNow: () => child.killNow(),
     ready,
@@ -137,6 +141,10 @@ function startStdio(
         onStdout: hooks.onStdout,
         onStart: (childPid) => {
           log.info({ workload: name, pid: childPid }, 'MCP server process for 2025-era sessions started');
+          // Recorded like the first one, so that reconciliation stops it too if this supervisor is killed.
+          if (childPid !== undefined) {
+            void children.write(otherEraRecordName(name), childRecord(deps.pid, childPid)).catch((err: Error) => log.error({ err: err.message }, 'could not record the second MCP server process'));
+          }
           hooks.onStarted();
         },
         onExit: (info) => hooks.onExited(info.reason),
@@ -203,24 +211,18 @@ function startStdio(
   return { bridge, child, ready };
 }
 
-/**
- * Bridge limits from the supervisor's environment (docs/workloads.md#limits): THV_BRIDGE_MAX_INFLIGHT,
- * THV_BRIDGE_MAX_SESSIONS, THV_BRIDGE_MAX_BODY_BYTES, THV_BRIDGE_MAX_CONCURRENT_BODIES.
- */
+/** Bridge limits from the supervisor's environment (docs/workloads.md#limits; the variables are read in src/core/env.ts). */
 export function bridgeLimits(env: NodeJS.ProcessEnv, log?: Logger): Partial<BridgeLimits> {
-  const names: Record<keyof BridgeLimits, string> = {
+  const names: Record<keyof BridgeLimits, LimitVar> = {
     maxInflight: 'THV_BRIDGE_MAX_INFLIGHT',
     maxSessions: 'THV_BRIDGE_MAX_SESSIONS',
     maxBodyBytes: 'THV_BRIDGE_MAX_BODY_BYTES',
     maxConcurrentBodies: 'THV_BRIDGE_MAX_CONCURRENT_BODIES',
   };
   const limits: Partial<BridgeLimits> = {};
-  for (const [key, variable] of Object.entries(names) as [keyof BridgeLimits, string][]) {
-    const raw = env[variable];
-    if (raw === undefined || raw === '') continue;
-    const value = Number(raw);
-    if (Number.isSafeInteger(value) && value > 0) limits[key] = value;
-    else log?.warn(`ignoring ${variable}=${JSON.stringify(raw)}: not a positive integer; using the default of ${DEFAULT_BRIDGE_LIMITS[key]}`);
+  for (const [key, variable] of Object.entries(names) as [keyof BridgeLimits, LimitVar][]) {
+    const value = envLimit(env, variable, (name, raw, expected) => log?.warn(`ignoring ${name}=${JSON.stringify(raw)}: expected ${expected}; using the default of ${DEFAULT_BRIDGE_LIMITS[key]}`));
+    if (value !== undefined) limits[key] = value;
   }
   return limits;
 }

@@ -13,6 +13,7 @@ import * as z from 'zod/v4';
 import { startInProcess, type InProcessWorkload } from '../workloads/in-process.js';
 import { pidsIn, textOf, STDIO_FIXTURE } from '../workloads/helpers.js';
 import { listen } from '../../src/transport/listen.js';
+import { ChildRecordStore, otherEraRecordName } from '../../src/workloads/child-record.js';
 
 // Both MCP eras on one endpoint (docs/workloads.md#protocol-eras): a v2 client pinned to 2026-07-28
 // and a v1 client, side by side, through the stdio bridge (a v2-SDK dual-era stdio server and a
@@ -70,6 +71,10 @@ describe('a dual-era (v2 SDK serveStdio) server through the bridge', () => {
     const legacyPid = textOf(await legacy.callTool({ name: 'pid', arguments: {} }));
     expect(modernPid).not.toBe(legacyPid);
     expect((await pidsIn(join(dir, 'pids'))).map(String).sort()).toEqual([modernPid, legacyPid].sort());
+    // Both copies are recorded, so reconciliation stops both if the supervisor is killed.
+    const records = new ChildRecordStore(workload.paths);
+    const recorded = [(await records.read('dual-era'))?.pgid, (await records.read(otherEraRecordName('dual-era')))?.pgid];
+    expect(recorded.map(String).sort()).toEqual([modernPid, legacyPid].sort());
     await Promise.all([modern.close(), modern2.close(), legacy.close()]);
   });
 

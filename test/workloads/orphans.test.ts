@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { resolvePaths, type Paths } from '../../src/core/paths.js';
 import { WorkloadManager } from '../../src/workloads/manager.js';
-import { childRecord, isRecordedGroupRunning } from '../../src/workloads/child-record.js';
+import { childRecord, isRecordedGroupRunning, otherEraRecordName } from '../../src/workloads/child-record.js';
 import { makeTempHome, type TempHome } from '../fixtures/cli.js';
 import { isAlive, waitFor } from './helpers.js';
 
@@ -45,6 +45,22 @@ describe('the server of a dead supervisor', () => {
     expect(info.status_context).toBe(`supervisor process ${deadPid} is not running; stopped its orphaned MCP server (process group ${sleeper.pid})`);
     await waitFor('the server to be gone', () => !isAlive(sleeper.pid!));
     expect(await manager.children.read('w')).toBeUndefined();
+  });
+
+  it('is stopped together with the second copy a dual-era bridge started for the other era', async () => {
+    const second = spawn('sleep', ['600'], { detached: true, stdio: 'ignore' });
+    await once(second, 'spawn');
+    try {
+      await manager.children.write('w', childRecord(deadPid, sleeper.pid!));
+      await manager.children.write(otherEraRecordName('w'), childRecord(deadPid, second.pid!));
+      await manager.statuses.set('w', 'running', '', { processId: deadPid });
+
+      expect((await manager.status('w')).status).toBe('error');
+      await waitFor('both servers to be gone', () => !isAlive(sleeper.pid!) && !isAlive(second.pid!));
+      expect(await manager.children.read(otherEraRecordName('w'))).toBeUndefined();
+    } finally {
+      if (isAlive(second.pid!)) process.kill(-second.pid!, 'SIGKILL');
+    }
   });
 
   it('is left alone when the pid now names another process (different start time)', async () => {
