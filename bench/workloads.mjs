@@ -115,8 +115,8 @@ export async function benchWorkloads({ json = false } = {}) {
   }
 
   /** A minimal JSON-RPC client without the SDK, so the figures show the server side, not the client. */
-  function rawStdioClient() {
-    const child = spawn(process.execPath, [STDIO_FIXTURE], { stdio: ['pipe', 'pipe', 'ignore'] });
+  function rawStdioClient(fixture = STDIO_FIXTURE, { modern = false } = {}) {
+    const child = spawn(process.execPath, [fixture], { stdio: ['pipe', 'pipe', 'ignore'] });
     children.push(child);
     const pending = new Map();
     let buffer = '';
@@ -137,6 +137,8 @@ export async function benchWorkloads({ json = false } = {}) {
         pending.set(n, resolveMsg);
         child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id: n, method, params })}\n`);
       });
+    const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} };
+    if (modern) return { init: async () => undefined, call: () => request('tools/call', { name: 'echo', arguments: { text: 'bench' }, _meta: meta }), close: async () => child.kill() };
     return {
       init: async () => {
         await request('initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } });
@@ -241,10 +243,44 @@ export async function benchWorkloads({ json = false } = {}) {
     };
   }
 
-  async function measureRaw(client) {
-    await client.init();
-    const result = await measure({ callTool: () => client.call(), close: () => client.close() });
-    return result;
+  /**
+   * The raw clients measured side by side: each round of the latency run calls every target once
+   * (in a rotating order), and throughput is measured in alternating short rounds, so a change in
+   * the machine's load (it is shared) weighs on every target alike and ratios stay fair.
+   */
+  async function measureInterleaved(clients) {
+    const names = Object.keys(clients);
+    for (const name of names) await clients[name].init();
+    for (let i = 0; i < Math.min(200, CALLS); i++) for (const name of names) await clients[name].call();
+    const times = Object.fromEntries(names.map((n) => [n, []]));
+    for (let i = 0; i < CALLS; i++) {
+      for (let k = 0; k < names.length; k++) {
+        const name = names[(i + k) % names.length];
+        const t = process.hrtime.bigint();
+        await clients[name].call();
+        times[name].push(Number(process.hrtime.bigint() - t) / 1e6);
+      }
+    }
+    const ROUNDS = 4;
+    const busy = Object.fromEntries(names.map((n) => [n, 0]));
+    for (let r = 0; r < ROUNDS; r++) {
+      for (let k = 0; k < names.length; k++) {
+        const name = names[(r + k) % names.length];
+        let remaining = Math.ceil((CALLS * 2) / ROUNDS);
+        const start = process.hrtime.bigint();
+        await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+          while (remaining-- > 0) await clients[name].call();
+        }));
+        busy[name] += Number(process.hrtime.bigint() - start) / 1e9;
+      }
+    }
+    const out = {};
+    for (const name of names) {
+      const sorted = times[name].sort((a, b) => a - b);
+      out[name] = { p50: percentile(sorted, 50), p99: percentile(sorted, 99), rps: (Math.ceil((CALLS * 2) / ROUNDS) * ROUNDS) / busy[name] };
+      await clients[name].close();
+    }
+    return out;
   }
 
   const results = {};
@@ -293,16 +329,18 @@ export async function benchWorkloads({ json = false } = {}) {
 
     const floor = await floorServer();
     const dualUrl = urlOf(await thv('run', '--name', 'bench-dual', '--', process.execPath, V2_STDIO_FIXTURE));
-    results.raw = {
-      floor: await measureRaw(rawHttpClient(floor.url)),
-      v2Legacy: await measureRaw(rawHttpClient(dualUrl)),
-      v2Modern: await measureRaw(rawHttpClient(dualUrl, { modern: true })),
-      stdioDirect: await measureRaw(rawStdioClient()),
-      stdioBridge: await measureRaw(rawHttpClient(bridgeUrl)),
-      supergateway: await measureRaw(rawHttpClient(sgUrl)),
-      httpDirect: await measureRaw(rawHttpClient(upstreamUrl)),
-      remoteProxy: await measureRaw(rawHttpClient(proxyUrl)),
-    };
+    results.raw = await measureInterleaved({
+      floor: rawHttpClient(floor.url),
+      stdioDirect: rawStdioClient(),
+      stdioBridge: rawHttpClient(bridgeUrl),
+      supergateway: rawHttpClient(sgUrl),
+      httpDirect: rawHttpClient(upstreamUrl),
+      remoteProxy: rawHttpClient(proxyUrl),
+      v2LegacyDirect: rawStdioClient(V2_STDIO_FIXTURE),
+      v2ModernDirect: rawStdioClient(V2_STDIO_FIXTURE, { modern: true }),
+      v2Legacy: rawHttpClient(dualUrl),
+      v2Modern: rawHttpClient(dualUrl, { modern: true }),
+    });
   } finally {
     await thv('stop', '--all').catch(() => undefined);
     for (const child of children) child.kill('SIGTERM');
@@ -324,7 +362,7 @@ export async function benchWorkloads({ json = false } = {}) {
       `  bridge vs supergateway: p50 ${f(results.stdioBridge.p50)} vs ${f(results.supergateway.p50)} ms, throughput x${(results.stdioBridge.rps / results.supergateway.rps).toFixed(2)}`,
       line('streamable HTTP direct', results.httpDirect),
       line('thv remote proxy', results.remoteProxy, results.httpDirect, 'direct'),
-      'the same with a minimal raw JSON-RPC client (no SDK), which isolates the server-side cost:',
+      'the same with a minimal raw JSON-RPC client (no SDK), which isolates the server-side cost; all of these measured interleaved (same load):',
       line('  stdio direct', results.raw.stdioDirect),
       line('  thv stdio bridge', results.raw.stdioBridge, results.raw.stdioDirect, 'direct'),
       line('  supergateway (stateful)', results.raw.supergateway, results.raw.stdioDirect, 'direct'),
@@ -335,8 +373,11 @@ export async function benchWorkloads({ json = false } = {}) {
       `    bridge p50 / floor p50: ${(results.raw.stdioBridge.p50 / results.raw.floor.p50).toFixed(2)} (goal <= 1.25)`,
       `    bridge throughput / supergateway: x${(results.raw.stdioBridge.rps / results.raw.supergateway.rps).toFixed(2)} (goal >= 2)`,
       `    remote proxy p50 over direct: +${f(results.raw.remoteProxy.p50 - results.raw.httpDirect.p50)} ms (goal <= 0.5 ms)`,
-      line('  v2 server, 2025-era calls', results.raw.v2Legacy),
-      line('  v2 server, 2026-07-28 calls', results.raw.v2Modern, results.raw.v2Legacy, '2025-era'),
+      line('  v2 server direct, 2025-era', results.raw.v2LegacyDirect),
+      line('  v2 server direct, 2026-07-28', results.raw.v2ModernDirect, results.raw.v2LegacyDirect, '2025-era'),
+      line('  v2 server bridged, 2025-era', results.raw.v2Legacy, results.raw.v2LegacyDirect, 'direct'),
+      line('  v2 server bridged, 2026-07-28', results.raw.v2Modern, results.raw.v2ModernDirect, 'direct'),
+      `    bridged 2026-07-28 / 2025-era p50: ${(results.raw.v2Modern.p50 / results.raw.v2Legacy.p50).toFixed(2)} (goal <= 1); bridge's own cost: modern +${f(results.raw.v2Modern.p50 - results.raw.v2ModernDirect.p50)} ms, 2025-era +${f(results.raw.v2Legacy.p50 - results.raw.v2LegacyDirect.p50)} ms`,
       `memory per running workload (supervisor, average of ${results.memoryPerWorkload.workloads}): ` +
         `unique ${results.memoryPerWorkload.ussMB.toFixed(1)} MB, proportional ${results.memoryPerWorkload.pssMB.toFixed(1)} MB, resident ${results.memoryPerWorkload.rssMB.toFixed(1)} MB`,
       'goals: bridge overhead < 1 ms p50; throughput ahead of supergateway; < 25 MB per additional workload (unique memory)',

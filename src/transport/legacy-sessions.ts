@@ -44,6 +44,13 @@ export class SessionTable {
     return open;
   }
 
+  /** Entries the sessions hold for requests (client ids in flight, server→client requests awaiting an answer). */
+  get entries(): number {
+    let n = 0;
+    for (const session of this.sessions.values()) n += session.inflight.size + session.serverRequests.size;
+    return n;
+  }
+
   values(): IterableIterator<Session> {
     return this.sessions.values();
   }

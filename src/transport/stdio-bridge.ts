@@ -119,10 +119,11 @@ export class StdioBridge {
   }
 
   /** What the bridge holds in memory per era, for tests and `/health`. */
-  get stats(): { sessions: number; legacyInflight: number; legacyProgress: number; modernInflight: number; modernProgress: number; bodiesReading: number; openStreams: number } {
+  get stats(): { sessions: number; sessionEntries: number; legacyInflight: number; legacyProgress: number; modernInflight: number; modernProgress: number; bodiesReading: number; openStreams: number } {
     return {
       sessions: this.legacy.sessions.size,
       openStreams: this.legacy.sessions.openStreams,
+      sessionEntries: this.legacy.sessions.entries,
       legacyInflight: this.legacy.inflight,
       legacyProgress: this.legacy.trackedProgressTokens,
       modernInflight: this.modern.inflight,

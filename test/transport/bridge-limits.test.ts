@@ -80,7 +80,7 @@ describe('abandoned requests', () => {
     const session = await initialize(url);
     await abandon(bridge, 20, (signal) => post(url, { jsonrpc: '2.0', id: 'x', method: 'tools/call', params: { name: 'hang', _meta: { progressToken: 'p' } } }, { 'mcp-session-id': session }, signal), () => bridge.stats.legacyInflight);
     expect(cancelled).toHaveLength(20);
-    expect(bridge.stats).toMatchObject({ legacyInflight: 0, legacyProgress: 0 });
+    expect(bridge.stats).toMatchObject({ legacyInflight: 0, legacyProgress: 0, sessionEntries: 0 });
   });
 
   it('are cancelled towards a 2026-07-28 server and forgotten', async () => {
