@@ -88,7 +88,7 @@ export async function benchWorkloads({ json = false } = {}) {
     return port;
   }
 
-  async function waitUntilConnectable(url, timeoutMs = 15_000) {
+  async function waitUntilConnectable(url, timeoutMs = 60_000) {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {

@@ -38,7 +38,10 @@ export async function launchSupervisor(options: LaunchOptions): Promise<{ url: s
   await tightenFolder(dirname(options.logFile));
   await rotateLogIfLarge(options.logFile);
   const logFd = openLogForAppend(options.logFile);
-  const child = spawn(process.execPath, [options.entry, options.name], {
+  // A young generation of at most 2 × 2 MB: V8 grows it to 2 × 16 MB under a burst of requests and
+  // never shrinks it again, not even in a full collection — 30 MB of a supervisor's memory for good
+  // (measured with `npm run bench leak`; docs/workloads.md#limits).
+  const child = spawn(process.execPath, ['--max-semi-space-size=2', options.entry, options.name], {
     detached: true,
     stdio: ['pipe', logFd, logFd, 'pipe'],
     // Credentials never enter a supervisor's environment, which /proc/<pid>/environ shows for its
