@@ -4,6 +4,7 @@ import { createAppServices, type AppServices } from '../app/services.js';
 import { formatAge } from './output.js';
 import { warnClientReport } from './client-warnings.js';
 import { headlessReason } from '../auth/opener.js';
+import { SERVER_TABLE_VERSION, byName, renderServerTable } from './registry-output.js';
 
 /**
  * What a command may touch, as one object (pnpm's command contexts): tests build their own (see
@@ -45,6 +46,8 @@ export function cliContext(io: CliIo): CliContext {
     registry: {
       // The registry's OAuth flow prints the authorization URL here; a TTY shows fetch progress.
       err: ctx.err,
+      // What `thv registry list` prints to a pipe, kept with the cache (docs/architecture.md#start-up).
+      renderTable: (summaries) => ({ version: SERVER_TABLE_VERSION, text: renderServerTable(byName([...summaries]), Number.POSITIVE_INFINITY) }),
       ...(ctx.stderrIsTTY
         ? {
             onProgress: (n: number) => {

@@ -1,8 +1,13 @@
-import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
+import { createRequire } from 'node:module';
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { chmod, lstat, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ThvError } from './errors.js';
+
+/** node:crypto is loaded on the first write: read-only commands never pay for it (docs/architecture.md#start-up). */
+function randomHex(bytes: number): string {
+  return (createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')).randomBytes(bytes).toString('hex');
+}
 
 export interface WriteOptions {
   /**
@@ -24,7 +29,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, m
   const dir = dirname(file);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   if (options.ownFolder !== false) await tightenFolder(dir);
-  const temp = join(dir, `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  const temp = join(dir, `.${basename(file)}.${randomHex(6)}.tmp`);
   const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
   try {
     try {
@@ -80,9 +85,13 @@ export async function readFileIfExists(file: string): Promise<string | undefined
  * `config_invalid` naming the file, so nothing outside thv's folders is read (or quoted in an error).
  */
 export async function readOwnFileIfExists(file: string): Promise<string | undefined> {
-  let handle;
+  // Synchronous on purpose: these are thv's small state files (run configs, statuses, records), and
+  // `thv list` reads two per workload; each asynchronous step is a thread-pool round trip that costs
+  // more than the read — on a loaded 2-core machine 100 files took 200-300 ms async, 2-20 ms sync
+  // (docs/architecture.md#start-up).
+  let fd: number;
   try {
-    handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
@@ -90,10 +99,10 @@ export async function readOwnFileIfExists(file: string): Promise<string | undefi
     throw err;
   }
   try {
-    if (!(await handle.stat()).isFile()) throw notOwnFile(file, 'not a regular file');
-    return await handle.readFile('utf8');
+    if (!fstatSync(fd).isFile()) throw notOwnFile(file, 'not a regular file');
+    return readFileSync(fd, 'utf8');
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 

@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { envText } from './env.js';
 
 /** Every file location (docs/architecture.md#files-on-disk), derived from the XDG variables of one environment. */
@@ -43,6 +43,10 @@ export function resolvePaths(env: NodeJS.ProcessEnv = process.env): Paths {
   };
 }
 
+/** node:crypto is loaded on first use: `thv list` never needs it, and it costs start-up time (docs/architecture.md#start-up). */
+let crypto: typeof import('node:crypto') | undefined;
+
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  crypto ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
+  return crypto.createHash('sha256').update(text).digest('hex');
 }

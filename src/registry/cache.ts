@@ -1,17 +1,17 @@
-import { readdir, rm, stat } from 'node:fs/promises';
+import { readFile, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import { RegistryAuthRequiredError, RegistryHTTPError, ThvError, describeError } from '../core/errors.js';
-import { readFileIfExists, writeFileAtomic } from '../core/files.js';
+import { writeFileAtomic } from '../core/files.js';
 import { describeNetworkError, isNetworkError } from '../core/http.js';
 import { log } from '../core/log.js';
 import type { RegistryProvider } from './providers/provider.js';
 import { summarize, type ServerSummary } from './summary.js';
 import { allServers, type Catalog, type StaleMarker } from './types.js';
+import { DISK_MAX_AGE_MS, DISK_MAX_BYTES, FRESH_MS, diskLayout, encodeDiskCache, type RenderedTable } from './disk-cache.js';
 
-export const FRESH_MS = 60 * 60 * 1000;
-export const DISK_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1000;
-export const DISK_MAX_BYTES = 10 * 1024 * 1024;
+export { DISK_MAX_AGE_MS, DISK_MAX_BYTES, FRESH_MS } from './disk-cache.js';
+
 export const CACHE_DIR_MAX_BYTES = 50 * 1024 * 1024;
 
 export interface CachedCatalog {
@@ -24,22 +24,17 @@ export interface CachingOptions {
   file: string;
   cacheDir: string;
   clock: Clock;
+  /**
+   * The catalog table as the CLI prints it to a pipe, kept in the disk copy so a warm `thv registry
+   * list` only copies it out (docs/architecture.md#start-up); the CLI passes it, the API does not.
+   */
+  renderTable?: (summaries: ServerSummary[]) => RenderedTable;
 }
 
 export interface CachedSummaries {
   summaries: ServerSummary[];
   fetchedAt: number;
   stale?: StaleMarker;
-}
-
-/**
- * The disk copy is two JSON lines: a header with the table summaries, then the full catalog. A
- * warm `thv registry list` parses only the first line (a third of the bytes, or less).
- */
-interface DiskHeader {
-  format: 2;
-  source: string;
-  summaries: ServerSummary[];
 }
 
 /**
@@ -122,10 +117,12 @@ export class CachingProvider {
   }
 
   private async readDisk(now: number): Promise<CachedCatalog | undefined> {
-    const disk = await this.readDiskText(now);
+    const disk = await this.readDiskBytes(now);
     if (!disk) return undefined;
+    const layout = diskLayout(disk.bytes, disk.bytes.length);
+    if (!layout) return this.discard('not a thv registry cache');
     try {
-      const catalog = JSON.parse(disk.text.slice(disk.text.indexOf('\n') + 1)) as Catalog;
+      const catalog = JSON.parse(disk.bytes.toString('utf8', layout.catalogStart)) as Catalog;
       if (!Array.isArray(catalog?.servers) || !Array.isArray(catalog?.remote_servers)) return this.discard('not a thv registry cache');
       return { catalog, fetchedAt: disk.mtime };
     } catch {
@@ -134,20 +131,21 @@ export class CachingProvider {
   }
 
   private async readDiskHeader(now: number): Promise<CachedSummaries | undefined> {
-    const disk = await this.readDiskText(now);
+    const disk = await this.readDiskBytes(now);
     if (!disk) return undefined;
-    const end = disk.text.indexOf('\n');
+    const layout = diskLayout(disk.bytes, disk.bytes.length);
+    if (!layout) return this.discard('not a thv registry cache');
     try {
-      const header = JSON.parse(end === -1 ? disk.text : disk.text.slice(0, end)) as DiskHeader;
-      if (header?.format !== 2 || !Array.isArray(header.summaries) || end === -1) return this.discard('not a thv registry cache');
-      return { summaries: header.summaries, fetchedAt: disk.mtime };
+      const summaries = JSON.parse(disk.bytes.toString('utf8', layout.summaries.start, layout.summaries.end)) as ServerSummary[];
+      if (!Array.isArray(summaries)) return this.discard('not a thv registry cache');
+      return { summaries, fetchedAt: disk.mtime };
     } catch {
       return this.discard('corrupt');
     }
   }
 
-  /** The disk copy's text and time, or undefined (and the file removed) when too old or too large. */
-  private async readDiskText(now: number): Promise<{ text: string; mtime: number } | undefined> {
+  /** The disk copy's bytes and time, or undefined (and the file removed) when too old or too large. */
+  private async readDiskBytes(now: number): Promise<{ bytes: Buffer; mtime: number } | undefined> {
     let info: { size: number; mtimeMs: number };
     try {
       info = await stat(this.options.file);
@@ -156,8 +154,11 @@ export class CachingProvider {
     }
     if (now - info.mtimeMs > DISK_MAX_AGE_MS) return this.discard('older than 7 days');
     if (info.size > DISK_MAX_BYTES) return this.discard('larger than 10 MB');
-    const text = await readFileIfExists(this.options.file);
-    return text === undefined ? undefined : { text, mtime: info.mtimeMs };
+    const bytes = await readFile(this.options.file).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw err;
+    });
+    return bytes === undefined ? undefined : { bytes, mtime: info.mtimeMs };
   }
 
   private async discard(why: string): Promise<undefined> {
@@ -168,10 +169,12 @@ export class CachingProvider {
 
   /** Returns the written file's mtime, or undefined when it could not be written. */
   private async writeDisk(catalog: Catalog): Promise<number | undefined> {
-    const header: DiskHeader = { format: 2, source: this.inner.source, summaries: allServers(catalog).map(summarize) };
+    const summaries = allServers(catalog).map(summarize);
     try {
-      // Compact JSON: the cache is read on every warm start, and its size is parse time.
-      await writeFileAtomic(this.options.file, `${JSON.stringify(header)}\n${JSON.stringify(catalog)}`);
+      let bytes = encodeDiskCache(this.inner.source, summaries, catalog, this.options.renderTable?.(summaries));
+      // The table is a speed-up: a catalog near the size limit is kept without it.
+      if (bytes.length > DISK_MAX_BYTES) bytes = encodeDiskCache(this.inner.source, summaries, catalog);
+      await writeFileAtomic(this.options.file, bytes);
       const { mtimeMs } = await stat(this.options.file);
       await pruneCacheDir(this.options.cacheDir, this.options.file);
       return mtimeMs;

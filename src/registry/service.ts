@@ -6,7 +6,7 @@ import { ConfigStore } from '../config/store.js';
 import type { Config } from '../config/schema.js';
 import type { SecretsProvider } from '../secrets/provider.js';
 import { registryIdentity } from '../auth/registry-identity.js';
-import { CachingProvider } from './cache.js';
+import { CachingProvider, type CachingOptions } from './cache.js';
 import { assertPublicRegistryUrl, detectRegistryKind } from './detect.js';
 import { findServer, searchServers } from './resolve.js';
 import { ApiProvider } from './providers/api.js';
@@ -32,6 +32,8 @@ export interface RegistryServiceDeps {
   opener?: (url: string) => Promise<void>;
   /** The process's secrets provider (the composition root's); opened here from config when absent. */
   secrets?: () => Promise<SecretsProvider>;
+  /** The CLI's catalog table, kept in the disk cache for the start-up fast path (docs/architecture.md#start-up). */
+  renderTable?: CachingOptions['renderTable'];
 }
 
 export type AuthStatus = 'none' | 'configured' | 'authenticated';
@@ -281,6 +283,7 @@ export class RegistryService {
       file: this.deps.paths.registryCacheFile(registryIdentity(config)!),
       cacheDir: this.deps.paths.cacheDir,
       clock: this.clock,
+      ...(this.deps.renderTable ? { renderTable: this.deps.renderTable } : {}),
     });
     return { provider, cache };
   }

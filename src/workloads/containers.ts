@@ -1,6 +1,5 @@
 import { isThvError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import { ConfigStore } from '../config/store.js';
 import type { Paths } from '../core/paths.js';
 import { LIVE_STATUSES, type RunConfig, type WorkloadInfo } from './types.js';
 import { noEngineForImage } from './runtime-choice.js';
@@ -24,6 +23,7 @@ export async function prepareWorkloadImage(deps: ContainerDeps, config: RunConfi
   const [{ profileBinds }, { readyImage }] = await Promise.all([import('../runtimes/container/host-config.js'), import('../runtimes/container/workload.js')]);
   // Mounts are the user's to fix: refused before anything is pulled, built or started.
   await profileBinds(config.permission_profile ?? {});
+  const { ConfigStore } = await import('../config/store.js');
   const configured = ((await new ConfigStore(deps.paths.configFile).load()) as { build_images?: Partial<Record<'npx' | 'uvx' | 'go', string>> }).build_images ?? {};
   const builderImages = options.runtimeImage ? { npx: options.runtimeImage, uvx: options.runtimeImage, go: options.runtimeImage } : configured;
   const onProgress = options.onProgress ?? ((line: string) => deps.log().info({ workload: config.name }, line));

@@ -1,12 +1,12 @@
 import { isThvError, notFound } from '../core/errors.js';
 import { isValidName } from '../core/names.js';
 import { engineContainers, reconcileWithEngine } from './containers.js';
-import type { ManagerContext } from './manager-context.js';
+import type { WorkloadStores } from './stores.js';
 import { liveSupervisor } from './stop.js';
 import { toWorkloadInfo, type RunConfig, type WorkloadInfo } from './types.js';
 
 /** A run config that fails to parse is a problem to show, not an error that hides the workload. */
-export async function readConfigTolerantly(ctx: ManagerContext, name: string): Promise<{ config?: RunConfig; problem?: string }> {
+export async function readConfigTolerantly(ctx: WorkloadStores, name: string): Promise<{ config?: RunConfig; problem?: string }> {
   try {
     const config = await ctx.runConfigs.read(name);
     return config ? { config } : {};
@@ -17,7 +17,7 @@ export async function readConfigTolerantly(ctx: ManagerContext, name: string): P
 }
 
 /** A workload exists when any of its files does, readable or not; otherwise not_found. */
-export async function requireKnown(ctx: ManagerContext, name: string): Promise<RunConfig | undefined> {
+export async function requireKnown(ctx: WorkloadStores, name: string): Promise<RunConfig | undefined> {
   const config = await readConfigTolerantly(ctx, name);
   if (config.config) return config.config;
   if (config.problem || (await ctx.statuses.read(name)) || (await ctx.children.read(name))) return undefined;
@@ -29,7 +29,7 @@ export async function requireKnown(ctx: ManagerContext, name: string): Promise<R
  * reported, never shown running; a workload whose files are damaged is shown `unknown` with the
  * reason, never hidden.
  */
-export async function listWorkloads(ctx: ManagerContext, options: { all?: boolean; group?: string }): Promise<WorkloadInfo[]> {
+export async function listWorkloads(ctx: WorkloadStores, options: { all?: boolean; group?: string }): Promise<WorkloadInfo[]> {
   const infos: WorkloadInfo[] = [];
   let engine: ReturnType<typeof engineContainers> | undefined;
   const names = new Set([...(await ctx.runConfigs.names()), ...(await ctx.statuses.names())]);
@@ -54,14 +54,14 @@ export async function listWorkloads(ctx: ManagerContext, options: { all?: boolea
 }
 
 /** One workload's info, its status reconciled with its processes (and its container engine). */
-export async function workloadStatus(ctx: ManagerContext, name: string): Promise<WorkloadInfo> {
+export async function workloadStatus(ctx: WorkloadStores, name: string): Promise<WorkloadInfo> {
   const config = await ctx.runConfigs.get(name);
   const info = toWorkloadInfo(config, await ctx.reconciler.status(name));
   if (config.runtime === 'container') await reconcileWithEngine(info, engineContainers(ctx.deps.env));
   return info;
 }
 
-async function damagedInfo(ctx: ManagerContext, name: string, problem: string): Promise<WorkloadInfo> {
+async function damagedInfo(ctx: WorkloadStores, name: string, problem: string): Promise<WorkloadInfo> {
   const pid = await liveSupervisor(ctx, name);
   return {
     name,

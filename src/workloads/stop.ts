@@ -1,6 +1,7 @@
 import { isProcessAlive, signalProcess } from '../core/processes.js';
 import { isRecordedGroupRunning } from './child-record.js';
 import type { ManagerContext } from './manager-context.js';
+import type { WorkloadStores } from './stores.js';
 import { LIVE_STATUSES } from './types.js';
 
 /**
@@ -8,7 +9,7 @@ import { LIVE_STATUSES } from './types.js';
  * damaged or was overwritten — from the record the supervisor keeps of its server's process group,
  * so a damaged file never hides a live supervisor (docs/workloads.md#damaged-state).
  */
-export async function liveSupervisor(ctx: ManagerContext, name: string): Promise<number | undefined> {
+export async function liveSupervisor(ctx: Pick<WorkloadStores, 'reconciler' | 'children'>, name: string): Promise<number | undefined> {
   const status = await ctx.reconciler.status(name);
   if (status && LIVE_STATUSES.has(status.status) && status.process_id > 0 && isProcessAlive(status.process_id)) return status.process_id;
   const record = await ctx.children.read(name);

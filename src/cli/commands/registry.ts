@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { failedTo } from '../errors.js';
-import { renderJson, renderTable } from '../output.js';
+import { renderJson } from '../output.js';
+import { byName, renderServerTable } from '../registry-output.js';
 import { isRemoteServer, type CatalogServer } from '../../registry/types.js';
-import { summarize, type ServerSummary } from '../../registry/summary.js';
+import { summarize } from '../../registry/summary.js';
 import { cliRegistryService, warnIfStale } from './registry-shared.js';
 import { registerRegistryAuthCommands } from './registry-auth.js';
 import { formatOption, type OutputFormat } from '../options.js';
@@ -93,17 +94,6 @@ export function registerSearchCommand(program: Command, ctx: CliContext): void {
         else ctx.out(renderServerTable(result.servers.map(summarize), ctx.columns));
       }),
     );
-}
-
-/** Code-point order: names are reverse-DNS ASCII, and localeCompare costs ~15 ms on 10,000 names. */
-function byName<T extends { name: string }>(items: T[]): T[] {
-  return items.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-}
-
-function renderServerTable(servers: ServerSummary[], width: number): string {
-  // Only the visible part of a description is cleaned of line breaks and runs of spaces.
-  const rows = servers.map((s) => [s.name, s.kind, s.transport ?? '', s.tier ?? '', s.stars !== undefined ? String(s.stars) : '', s.description.slice(0, width * 2).replace(/\s+/g, ' ')]);
-  return renderTable(['NAME', 'KIND', 'TRANSPORT', 'TIER', 'STARS', 'DESCRIPTION'], rows, width);
 }
 
 function renderServerDetails(s: CatalogServer): string {

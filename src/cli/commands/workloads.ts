@@ -3,7 +3,8 @@ import { Option, type Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { failedTo } from '../errors.js';
 import { badRequest } from '../../core/errors.js';
-import { renderJson, renderTable } from '../output.js';
+import { renderJson } from '../output.js';
+import { renderWorkloadList } from '../list-output.js';
 import type { WorkloadManager, RunRequest } from '../../workloads/manager.js';
 import { readFile } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
@@ -149,21 +150,7 @@ export function registerWorkloadCommands(program: Command, ctx: CliContext): voi
     .action(async (opts: { all?: boolean; group?: string; format: OutputFormat }) => {
       const workloads = await manager(ctx);
       const list = await failedTo('list workloads', () => workloads.list({ all: Boolean(opts.all), ...(opts.group ? { group: opts.group } : {}) }));
-      if (opts.format === 'json') {
-        ctx.out(renderJson(list));
-        return;
-      }
-      if (list.length === 0) {
-        ctx.out(opts.all ? 'No MCP servers found\n' : 'No MCP servers running (use --all to see stopped ones)\n');
-        return;
-      }
-      ctx.out(
-        renderTable(
-          ['NAME', 'PACKAGE', 'STATUS', 'URL', 'PORT', 'GROUP', 'DETAILS'],
-          list.map((w) => [w.name, w.package, w.status, w.url, String(w.port), w.group, w.status_context]),
-          ctx.columns,
-        ),
-      );
+      ctx.out(renderWorkloadList(list, { all: Boolean(opts.all), format: opts.format }, ctx.columns));
     });
 
   program
