@@ -160,9 +160,8 @@ describe('caching provider', () => {
     upstream.answer(catalogOf(3));
     await cache(upstream.provider).list();
     const text = await readFile(file(), 'utf8');
-    const [header] = text.split('\n');
-    // a broken catalog line proves the table path never parses it…
-    await writeFile(file(), `${header}\n{"servers": [tru`);
+    // a broken catalog (the last line, after the header, table and summaries) proves the table path never parses it…
+    await writeFile(file(), `${text.slice(0, text.lastIndexOf('\n'))}\n{"servers": [tru`);
     const fresh = cache(upstream.provider);
     const result = await fresh.summaries();
     expect(result.summaries.map((s) => s.name)).toEqual(['io.x/s0', 'io.x/s1', 'io.x/s2']);
