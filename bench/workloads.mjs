@@ -194,7 +194,8 @@ export async function benchWorkloads({ json = false } = {}) {
     const target = new URL(url);
     let session;
     let id = 0;
-    const post = (body) =>
+    // A kept-alive socket the server closed while idle (between interleaved rounds) is retried once.
+    const post = (body, retried = false) =>
       new Promise((resolveMsg, reject) => {
         const payload = JSON.stringify(body);
         const req = http.request(
@@ -223,7 +224,7 @@ export async function benchWorkloads({ json = false } = {}) {
             });
           },
         );
-        req.on('error', reject);
+        req.on('error', (err) => (!retried && req.reusedSocket && err.code === 'ECONNRESET' ? post(body, true).then(resolveMsg, reject) : reject(err)));
         req.end(payload);
       });
     if (modern) {
