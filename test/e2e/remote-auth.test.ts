@@ -11,6 +11,8 @@ import { resolvePaths } from '../../src/core/paths.js';
 import { openSecretsProvider, scopedSecrets } from '../../src/secrets/index.js';
 import { freePort } from '../fixtures/ports.js';
 import { runThvInPty } from '../fixtures/pty.js';
+import { startServe } from '../fixtures/serve.js';
+import { startMcpHttpServer } from '../fixtures/mcp-http-server.mjs';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import Fastify from 'fastify';
@@ -450,3 +452,95 @@ describe('after a refresh token dies (issue 14: ToolHive users got 401 after ~1 
     expect(idp.counts.authorizationCodeGrants).toBe(2);
   }, 90_000);
 });
+
+describe('no credential anywhere (issue 14: grep over the temp home and every output)', () => {
+  const BEARER = 'bearer-value-7d1e0c5b';
+  const HEADER_FROM_STDIN = 'stdin-header-value-41a9';
+  const HEADER_ON_ARGV = 'argv-header-value-9c27';
+
+  it('bearer token, credential headers (argv and stdin), client secret and a full OAuth login: no value, access or refresh token in any file, output, log, status, run config or API answer', async () => {
+    const plain = await startMcpHttpServer();
+    const outputs: string[] = [];
+    const keep = <T extends { stdout: string; stderr: string }>(r: T): T => {
+      outputs.push(r.stdout, r.stderr);
+      return r;
+    };
+    const proxyOf = (text: string) => /(http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(text)![1]!;
+    try {
+      const bearer = keep(await runThv(['run', plain.url, '--name', 'bearer', '--remote-auth-bearer-token', BEARER], home, { timeoutMs: 60_000 }));
+      expect(bearer.code).toBe(0);
+      const fromStdin = keep(await runThv(['run', plain.url, '--name', 'header', '--remote-header-file', '-'], home, { input: `X-API-Key: ${HEADER_FROM_STDIN}\n`, timeoutMs: 60_000 }));
+      expect(fromStdin.code).toBe(0);
+      const onArgv = keep(await runThv(['run', plain.url, '--name', 'header2', '--remote-header', `Authorization: Bearer ${HEADER_ON_ARGV}`], home, { timeoutMs: 60_000 }));
+      expect(onArgv.code).toBe(0);
+
+      // A confidential client (secret on argv) and a full login, headless: the URL is printed.
+      const login = spawnThv(['run', mcp.url, '--name', NAME, '--remote-auth', '--remote-auth-callback-port', String(await freePort()), '--remote-auth-client-id', CONFIDENTIAL_CLIENT.client_id, '--remote-auth-client-secret', CLIENT_SECRET]);
+      const loginUrl = await waitFor('the login URL', () => /^OAuth login required: open (http:\/\/\S+)$/m.exec(login.stderr())?.[1], 30_000);
+      expect(await followLogin(loginUrl)).toBe(200);
+      expect(await login.exit).toBe(0);
+      outputs.push(login.stdout(), login.stderr());
+
+      // Every workload is used, so the proxies send what they hold and log what they do.
+      for (const out of [bearer.stdout, fromStdin.stdout, onArgv.stdout]) expect((await call(proxyOf(out))).status).toBeLessThan(500);
+      expect((await call(proxyOf(login.stdout()))).status).toBe(200);
+      const sent = plain.requests.map((r) => `${String(r.headers.authorization)} ${String(r.headers['x-api-key'])}`).join('\n');
+      for (const value of [BEARER, HEADER_FROM_STDIN, HEADER_ON_ARGV]) expect(sent).toContain(value);
+      expect(acceptedTokens.size).toBeGreaterThan(0);
+      const refresh = await storedRefreshToken();
+      expect(refresh).toBeTruthy();
+
+      keep(await runThv(['restart', NAME], home, { timeoutMs: 60_000 }));
+      keep(await runThv(['list', '--all'], home));
+      keep(await runThv(['list', '--all', '--format', 'json'], home));
+      for (const name of ['bearer', 'header', 'header2', NAME]) {
+        keep(await runThv(['status', name], home));
+        keep(await runThv(['status', name, '--format', 'json'], home));
+        keep(await runThv(['logs', name], home));
+      }
+
+      const serve = await startServe(home, ['--port', '0']);
+      try {
+        const auth = { authorization: `Bearer ${serve.token!}` };
+        for (const path of ['/api/v1beta/workloads?all=true', ...['bearer', 'header', 'header2', NAME].flatMap((n) => [`/api/v1beta/workloads/${n}`, `/api/v1beta/workloads/${n}/status`, `/api/v1beta/workloads/${n}/logs`, `/api/v1beta/workloads/${n}/proxy-logs`])]) {
+          const res = await fetch(`${serve.url}${path}`, { headers: auth });
+          expect(res.status, path).toBe(200);
+          outputs.push(await res.text());
+        }
+      } finally {
+        await serve.stop();
+        outputs.push(serve.stderr());
+      }
+
+      // Every file under the temp home but the encrypted secrets store (run configs, statuses, logs, locks, caches…).
+      const paths = resolvePaths(home.env);
+      const files: Array<[string, string]> = [];
+      for (const entry of await readdir(home.root, { withFileTypes: true, recursive: true })) {
+        const path = join(entry.parentPath, entry.name);
+        if (!entry.isFile() || path === paths.secretsFile) continue;
+        files.push([path, await readFile(path, 'latin1')]);
+      }
+      expect(files.some(([path]) => path.startsWith(paths.runConfigsDir))).toBe(true);
+      expect(files.some(([path]) => path.startsWith(paths.logsDir))).toBe(true);
+      const needles: Array<[string, string]> = [
+        ['the bearer token', BEARER],
+        ['the credential header from stdin', HEADER_FROM_STDIN],
+        ['the credential header from argv', HEADER_ON_ARGV],
+        ['the client secret', CLIENT_SECRET],
+        ['the refresh token', refresh],
+        ...[...acceptedTokens].map((t, i): [string, string] => [`access token ${i}`, t]),
+      ];
+      const leaks: string[] = [];
+      for (const [what, value] of needles) {
+        for (const [path, text] of files) if (text.includes(value)) leaks.push(`${what} in ${path}`);
+        outputs.forEach((text, i) => {
+          if (text.includes(value)) leaks.push(`${what} in output ${i}`);
+        });
+      }
+      expect(leaks).toEqual([]);
+    } finally {
+      await plain.close();
+    }
+  }, 180_000);
+});
+
