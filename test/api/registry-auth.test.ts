@@ -141,7 +141,7 @@ describe('signing the API server in to an OAuth registry', () => {
     expect(before.json).toMatchObject({ code: 'registry_auth_required' });
 
     const login = await s.send(`${R}/auth/login`, { method: 'POST' });
-    expect(login.status).toBe(202);
+    expect(login.status).toBe(200);
     const pending = login.json as LoginState;
     expect(pending).toMatchObject({ status: 'pending', auth_status: 'configured', auth_type: 'oauth' });
     const url = new URL(pending.authorization_url!);
@@ -216,7 +216,7 @@ describe('signing the API server in to an OAuth registry', () => {
   it('{"open_browser": true} makes the server run BROWSER, which completes the login', async () => {
     const s = await setup();
     const login = await s.send(`${R}/auth/login`, { method: 'POST', body: { open_browser: true } });
-    expect(login.status).toBe(202);
+    expect(login.status).toBe(200);
     expect(await waitForLogin(s)).toMatchObject({ status: 'authenticated' });
     expect((await readFile(s.marker, 'utf8')).trim().split('\n')).toEqual(['follow']);
     expect((await s.send(`${R}/default/servers`)).status).toBe(200);

@@ -49,7 +49,7 @@ export function registerRegistryAuthRoutes(app: FastifyInstance, deps: ApiDeps):
         tags,
         summary: 'Start signing the API server in to the registry; answers at once with the URL to open',
         description:
-          'Returns 202 with `status: pending` and `authorization_url` as soon as the loopback callback listens. ' +
+          'Returns 200 (ToolHive\'s status code) with `status: pending` and `authorization_url` as soon as the loopback callback listens. ' +
           'The login completes in the background when the user finishes it in a browser; poll `GET /auth/status`. ' +
           'The server opens the URL itself only when `open_browser` is true.',
         body: {
@@ -57,7 +57,7 @@ export function registerRegistryAuthRoutes(app: FastifyInstance, deps: ApiDeps):
           additionalProperties: false,
           properties: { open_browser: { type: 'boolean', default: false } },
         },
-        response: { 202: loginStateSchema, ...errorResponses },
+        response: { 200: loginStateSchema, ...errorResponses },
       },
     },
     async (request, reply) => {
@@ -67,7 +67,8 @@ export function registerRegistryAuthRoutes(app: FastifyInstance, deps: ApiDeps):
           logger.warn({ error: err instanceof Error ? err.message : String(err) }, 'could not open a browser for the registry login'),
         );
       }
-      return reply.status(202).send(await describe());
+      // 200 as ToolHive answers (Studio checks for it), though the login finishes later: see docs/api.md#headless-login.
+      return reply.status(200).send(await describe());
     },
   );
 
