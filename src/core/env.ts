@@ -36,6 +36,7 @@ export const ENV_VARS = [
   { name: 'TOOLHIVE_SECRET_<NAME>', default: '—', meaning: 'the value of secret `<NAME>` with the `environment` provider' },
   { name: 'THV_REGISTRY_TOKEN', default: '—', meaning: 'the registry bearer token (`registry_auth.bearer.token_env` names another variable)' },
   { name: 'TOOLHIVE_OAUTH_FLOW_TIMEOUT', default: '2m', meaning: 'how long a browser login may take' },
+  { name: 'TOOLHIVE_CLIENT_METADATA_URL', default: '—', meaning: "the https:// URL of thv's published Client ID Metadata Document; remote OAuth uses it where the authorization server accepts such documents (docs/remote-auth.md)" },
   { name: 'TOOLHIVE_TOKEN_REFRESH_INITIAL_RETRY_INTERVAL', default: '10s', meaning: 'first wait before retrying a failed token refresh' },
   { name: 'TOOLHIVE_TOKEN_REFRESH_MAX_RETRY_INTERVAL', default: '2m', meaning: 'longest wait between refresh retries' },
   { name: 'TOOLHIVE_TOKEN_REFRESH_MAX_TRIES', default: '5', meaning: 'refresh attempts before the workload is `auth_retrying`' },

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { ThvError } from '../core/errors.js';
 import { parseGoDuration } from '../core/duration.js';
-import { envFlag } from '../core/env.js';
+import { envFlag, envText } from '../core/env.js';
 import type { SecretsProvider } from '../secrets/provider.js';
 import type { RemoteCredentialsDeps } from './remote-credentials.js';
 import { RunConfigStore } from './run-config-store.js';
@@ -9,7 +9,7 @@ import type { RunConfig } from './types.js';
 import { flowTimeoutFromEnv } from '../auth/browser-flow.js';
 import { headlessReason, systemOpener } from '../auth/opener.js';
 import { monitorTimingsFromEnv } from '../auth/monitor.js';
-import { CLIENT_METADATA_URL_ENV, checkClientMetadataUrl, createOAuthCredentials, type OAuthCredentials, type OAuthSettings } from '../auth/remote/index.js';
+import { checkClientMetadataUrl, createOAuthCredentials, type OAuthCredentials, type OAuthSettings } from '../auth/remote/index.js';
 import { remoteAuthStateKey } from '../auth/remote/state.js';
 
 /** Run-config field (workloads scope key) of the OAuth state, so `thv start` resolves it and `thv rm` deletes it. */
@@ -80,7 +80,7 @@ async function settingsOf(config: RunConfig, deps: RemoteCredentialsDeps): Promi
   }
   const timeoutMs = loginTimeoutMs(config, deps.env, () => deps.log.warn({ given: auth.timeout }, 'ignoring an invalid --remote-auth-timeout'));
   // thv's Client ID Metadata Document (docs/remote-auth.md#client-id-metadata-document).
-  const metadataUrl = deps.env[CLIENT_METADATA_URL_ENV];
+  const metadataUrl = envText(deps.env, 'TOOLHIVE_CLIENT_METADATA_URL');
   const clientMetadataUrl = metadataUrl ? checkClientMetadataUrl(metadataUrl) : undefined;
   return {
     ...(auth.issuer ? { issuer: auth.issuer } : {}),
