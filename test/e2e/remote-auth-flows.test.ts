@@ -27,6 +27,8 @@ let as: TokenFaultProxy;
 let mcp: TokenCheckingMcp;
 let host: ClientMetadataHost | undefined;
 const accepted = new Set<string>();
+/** Access tokens the MCP server no longer honours (as after a key rotation): its 401 makes thv refresh. */
+const retired = new Set<string>();
 
 beforeEach(async () => {
   await chmod(TEST_BROWSER, 0o755);
@@ -38,6 +40,7 @@ beforeEach(async () => {
     TOOLHIVE_SECRETS_PASSWORD: 'remote-auth-flows-password',
   });
   accepted.clear();
+  retired.clear();
 });
 
 afterEach(async () => {
@@ -54,7 +57,7 @@ afterEach(async () => {
 async function servers(grants: string, idpOptions: TestIdpOptions = {}): Promise<void> {
   mcp = await startTokenCheckingMcp({
     isValid: async (t) => {
-      const ok = Boolean(await idp.findAccessToken(t));
+      const ok = !retired.has(t) && Boolean(await idp.findAccessToken(t));
       if (ok) accepted.add(t);
       return ok;
     },
@@ -147,6 +150,28 @@ describe('thv run --remote-auth: registration order, step-up and RFC 9207 with t
     expect(again.body).toContain('not authorizing again');
     expect(await browserRuns()).toBe(2);
     expect(await callTool(url, 'whoami')).toMatchObject({ status: 200 });
+  });
+
+  it('a DCR client secret that expires is renewed by the running workload before it does, and the next refresh uses the new one', async () => {
+    // Secrets live 8 s, so the supervisor (on the real clock) renews at half that; RFC 7592 rotates the
+    // secret and the IdP forgets the old one at once, so a refresh with the old secret would fail.
+    await servers('mcp:tools', { expiringClientSecrets: { ttlSeconds: 8, rotateOnUpdate: true } });
+    const { code, output } = await run();
+    expect(code).toBe(0);
+    const url = proxyUrl(output);
+    expect(await callTool(url, 'whoami')).toMatchObject({ status: 200 });
+    expect(idp.counts.registrations).toBe(1);
+    await waitFor('the client secret renewed by RFC 7592', () => idp.counts.registrationUpdates >= 1, 30_000);
+    const refreshesBefore = idp.counts.refreshGrants;
+    for (const token of accepted) retired.add(token);
+    expect(await callTool(url, 'whoami')).toMatchObject({ status: 200 });
+    expect(idp.counts.refreshGrants).toBeGreaterThan(refreshesBefore);
+    expect(idp.counts.refreshGrantErrors).toBe(0);
+    expect(idp.counts.registrations).toBe(1);
+    expect(await browserRuns()).toBe(1);
+    expect((await listed()).status).toBe('running');
+    const log = await runThv(['logs', NAME], home);
+    expect(log.stdout).toContain('renewed the OAuth client before its secret expires');
   });
 
   it('an authorization response naming another issuer (RFC 9207) fails the login: exit 3, unauthenticated with the reason', async () => {
