@@ -289,7 +289,9 @@ export async function benchWorkloads({ json = false } = {}) {
     // stdio: direct, through the bridge, through supergateway.
     results.stdioDirect = await measure(await connect(new StdioClientTransport({ command: process.execPath, args: [STDIO_FIXTURE], stderr: 'ignore' })));
 
-    const bridgeUrl = urlOf(await thv('run', '--name', 'bench-bridge', '--', process.execPath, STDIO_FIXTURE));
+    // The bridge alone, as the floor and supergateway are: unsandboxed. The sandbox's own cost is measured
+    // by `npm run bench isolation` (docs/isolation.md), so it is not counted twice here.
+    const bridgeUrl = urlOf(await thv('run', '--name', 'bench-bridge', '--isolation', 'none', '--', process.execPath, STDIO_FIXTURE));
     results.stdioBridge = await measure(await connect(new StreamableHTTPClientTransport(new URL(bridgeUrl))));
 
     const sgPort = await freePort();
@@ -329,7 +331,7 @@ export async function benchWorkloads({ json = false } = {}) {
     results.memoryPerWorkload = { rssMB: avg('rss'), pssMB: avg('pss'), ussMB: avg('uss'), workloads: WORKLOADS };
 
     const floor = await floorServer();
-    const dualUrl = urlOf(await thv('run', '--name', 'bench-dual', '--', process.execPath, V2_STDIO_FIXTURE));
+    const dualUrl = urlOf(await thv('run', '--name', 'bench-dual', '--isolation', 'none', '--', process.execPath, V2_STDIO_FIXTURE));
     results.raw = await measureInterleaved({
       floor: rawHttpClient(floor.url),
       stdioDirect: rawStdioClient(),
