@@ -4,13 +4,12 @@ import type { Clock } from '../core/clock.js';
 import { ThvError } from '../core/errors.js';
 import { HttpProxy } from '../transport/http-proxy.js';
 import { inboundRefusal } from '../runtimes/container/inbound.js';
-import { SupervisedProcess } from './supervised-process.js';
-import { lastOutputLines, markOutput, startupGraceMs } from './startup-window.js';
+import type { SupervisedProcess } from './supervised-process.js';
+import { lastOutputLines, markOutput } from './startup-window.js';
+import { childOptions, hiddenValues, startupFailureHint, startupWindowMs, supervisedChild, type SetStatus } from './supervised-child.js';
 import { preparedRuntime } from './supervisor-stdio.js';
 import type { SupervisorDeps, Upstream } from './supervisor-types.js';
-import type { RunConfig, WorkloadStatus } from './types.js';
-
-type SetStatus = (status: WorkloadStatus, context?: string) => Promise<unknown>;
+import type { RunConfig } from './types.js';
 
 /**
  * An SSE/streamable-HTTP server in a container (docs/runtimes.md, "HTTP servers"): the runtime
@@ -26,51 +25,32 @@ export async function startHttpContainerUpstream(
   setStatus: SetStatus,
   giveUp: (context: string) => void,
 ): Promise<Upstream> {
-  const { log, clock } = deps;
+  const { log } = deps;
   const { spec, runtime } = await preparedRuntime(config, port, deps);
   let proxy: HttpProxy | undefined;
-  let lastCrash = '';
-  let crashCount = 0;
-  const child: SupervisedProcess = new SupervisedProcess({
-    spec,
-    runtime,
-    clock,
-    ...(deps.policy ? { policy: deps.policy } : {}),
-    ...(deps.stopGraceMs !== undefined ? { stopGraceMs: deps.stopGraceMs } : {}),
+  const closeProxy = () => {
+    proxy?.close();
+    proxy = undefined;
+  };
+  const child: SupervisedProcess = supervisedChild('MCP server container', name, childOptions(spec, runtime, deps), deps, setStatus, giveUp, {
     onStdout: () => undefined,
     onStart: (_pid, restarts) => {
       proxy?.close();
       const url = child.url;
       proxy = url ? new HttpProxy({ target: url, log }) : undefined;
       log.info({ workload: name, restarts }, 'MCP server container started');
-      if (restarts > 0) void setStatus('running', `restarted after a crash (${crashCount} so far); last: ${lastCrash}`);
     },
-    onExit: (info) => {
-      crashCount++;
-      proxy?.close();
-      proxy = undefined;
-      lastCrash = `MCP server container ${info.reason} at ${new Date(clock.now()).toISOString()}`;
-      log.error({ workload: name, restartInMs: info.restartInMs, consecutive: info.consecutiveCrashes }, `${lastCrash}; restarting`);
-      void setStatus('unhealthy', `${lastCrash}; restarting in ${info.restartInMs} ms`);
-    },
-    onGiveUp: (info) => {
-      proxy?.close();
-      proxy = undefined;
-      lastCrash = `MCP server container ${info.reason} at ${new Date(clock.now()).toISOString()}`;
-      log.error({ workload: name }, `${lastCrash}; gave up after ${info.consecutiveCrashes} restarts in a row`);
-      giveUp(`gave up after ${info.consecutiveCrashes} crashes in a row; last: ${lastCrash}`);
-    },
+    onExit: closeProxy,
   });
   const output = markOutput(join(deps.paths.logsDir, `${name}.log`));
-  const ready = child.startWithin(deps.startupGraceMs ?? startupGraceMs(deps.env, (variable, value) => log.warn(`ignoring ${variable}=${JSON.stringify(value)}: not a duration; using the default of 2s`))).catch((err: unknown) => {
+  const ready = child.startWithin(startupWindowMs(deps)).catch((err: unknown) => {
     // The server's own output (stderr) says why; values of its environment are hidden all the same.
-    const hide = [...Object.values(config.env), ...Object.values(deps.secrets.env)];
-    const tail = lastOutputLines(output(), hide);
+    const tail = lastOutputLines(output(), hiddenValues(config, deps));
     const message = err instanceof Error ? err.message : String(err);
     log.error({ workload: name }, `${message}; not restarting`);
     throw new ThvError('workload_failed', `${message}${tail ? `: ${tail}` : ''}`, {
       cause: err,
-      hint: (err instanceof ThvError && err.hint) || `See \`thv logs ${name}\` for its output; fix the cause and run \`thv start ${name}\`, or remove it with \`thv rm ${name}\``,
+      hint: (err instanceof ThvError && err.hint) || startupFailureHint(name),
     });
   });
   const refuse = (res: http.ServerResponse, status: number, message: string, headers: Record<string, string> = {}) =>

@@ -10,13 +10,12 @@ import { thvEndpointCheck } from '../isolation/thv-endpoints.js';
 import type { LaunchSpec, Runtime } from '../runtimes/types.js';
 import { NONE_PROFILE } from '../isolation/profile.js';
 import { EarlyExitError, SupervisedProcess } from './supervised-process.js';
-import { lastOutputLines, markOutput, startupGraceMs } from './startup-window.js';
+import { lastOutputLines, markOutput } from './startup-window.js';
+import { childOptions, hiddenValues, startupFailureHint, startupWindowMs, supervisedChild, type SetStatus } from './supervised-child.js';
 import { childEnvironment } from './child-env.js';
 import { ChildRecordStore, childRecord, otherEraRecordName } from './child-record.js';
 import type { SupervisorDeps, Upstream } from './supervisor-types.js';
-import type { RunConfig, WorkloadStatus } from './types.js';
-
-type SetStatus = (status: WorkloadStatus, context?: string) => Promise<unknown>;
+import type { RunConfig } from './types.js';
 
 /**
  * The local half of a supervisor (docs/workloads.md): the stdio server started through its runtime
@@ -115,17 +114,9 @@ function startStdio(
   giveUp: (context: string) => void,
 ): { bridge: StdioBridge; child: SupervisedProcess; ready: Promise<number | undefined> } {
   const { log, clock } = deps;
-  let lastCrash = '';
-  let crashCount = 0;
   // eslint-disable-next-line prefer-const -- the bridge and the child refer to each other
   let child: SupervisedProcess;
-  const childOptions = {
-    spec,
-    runtime,
-    clock,
-    ...(deps.policy ? { policy: deps.policy } : {}),
-    ...(deps.stopGraceMs !== undefined ? { stopGraceMs: deps.stopGraceMs } : {}),
-  };
+  const options = childOptions(spec, runtime, deps);
   const bridge = new StdioBridge({
     send: (line) => child.write(line),
     log,
@@ -135,7 +126,7 @@ function startStdio(
     // of it when the first one serves 2026-07-28 (docs/workloads.md#protocol-eras).
     spawnLegacyChild: (hooks) => {
       const second = new SupervisedProcess({
-        ...childOptions,
+        ...options,
         // Its own name, where the runtime names what it starts (a container).
         spec: { ...spec, workload: `${spec.workload}-2025` },
         onStdout: hooks.onStdout,
@@ -163,8 +154,7 @@ function startStdio(
   // leaves enough behind for reconciliation to stop its orphaned server (docs/workloads.md).
   const children = new ChildRecordStore(deps.paths);
   let recorded: Promise<void> = Promise.resolve();
-  child = new SupervisedProcess({
-    ...childOptions,
+  child = supervisedChild('MCP server process', name, options, deps, setStatus, giveUp, {
     onStdout: (chunk) => bridge.receiveStdout(chunk),
     onStart: (childPid, restarts) => {
       log.info({ workload: name, pid: childPid, restarts }, 'MCP server process started');
@@ -172,26 +162,11 @@ function startStdio(
         recorded = children.write(name, childRecord(deps.pid, childPid)).catch((err: Error) => log.error({ err: err.message }, 'could not record the MCP server process'));
       }
       bridge.childStarted();
-      if (restarts > 0) void setStatus('running', `restarted after a crash (${crashCount} so far); last: ${lastCrash}`);
     },
-    onExit: (info) => {
-      crashCount++;
-      lastCrash = `MCP server process ${info.reason} at ${new Date(clock.now()).toISOString()}`;
-      log.error({ workload: name, restartInMs: info.restartInMs, consecutive: info.consecutiveCrashes }, `${lastCrash}; restarting`);
-      bridge.childExited(info.reason);
-      void setStatus('unhealthy', `${lastCrash}; restarting in ${info.restartInMs} ms`);
-    },
-    onGiveUp: (info) => {
-      lastCrash = `MCP server process ${info.reason} at ${new Date(clock.now()).toISOString()}`;
-      log.error({ workload: name }, `${lastCrash}; gave up after ${info.consecutiveCrashes} restarts in a row`);
-      bridge.childExited(info.reason);
-      giveUp(`gave up after ${info.consecutiveCrashes} crashes in a row; last: ${lastCrash}`);
-    },
+    onExit: (reason) => bridge.childExited(reason),
   });
   const output = markOutput(join(deps.paths.logsDir, `${name}.log`));
-  const ready = child.startWithin(
-    deps.startupGraceMs ?? startupGraceMs(deps.env, (variable, value) => log.warn(`ignoring ${variable}=${JSON.stringify(value)}: not a duration; using the default of 2s`)),
-  ).then(
+  const ready = child.startWithin(startupWindowMs(deps)).then(
     async (childPid) => {
       await recorded;
       return childPid;
@@ -200,11 +175,10 @@ function startStdio(
       await recorded;
       if (!(err instanceof EarlyExitError)) throw err;
       // Stderr is the server's own output; values of its environment are hidden all the same.
-      const hide = [...Object.values(config.env), ...Object.values(deps.secrets.env)];
-      const tail = lastOutputLines(output(), hide);
+      const tail = lastOutputLines(output(), hiddenValues(config, deps));
       log.error({ workload: name }, `${err.message}; not restarting`);
       throw new ThvError('workload_failed', `${err.message}${tail ? `: ${tail}` : ''}`, {
-        hint: `See \`thv logs ${name}\` for its output; fix the cause and run \`thv start ${name}\`, or remove it with \`thv rm ${name}\``,
+        hint: startupFailureHint(name),
       });
     },
   );
