@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { tempHomeEnv } from '../scripts/temp-home.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const THV = join(root, 'bin', 'thv.js');
@@ -58,12 +59,7 @@ export async function benchIsolation({ json = false } = {}) {
   const home = await mkdtemp(join(tmpdir(), 'thv-bench-iso-'));
   const env = {
     PATH: process.env.PATH,
-    HOME: home,
-    XDG_CONFIG_HOME: join(home, 'config'),
-    XDG_STATE_HOME: join(home, 'state'),
-    XDG_DATA_HOME: join(home, 'data'),
-    XDG_CACHE_HOME: join(home, 'cache'),
-    TOOLHIVE_NO_KEYRING: '1',
+    ...tempHomeEnv(home),
     TOOLHIVE_STARTUP_GRACE: '0',
   };
   const thv = async (...args) => (await run(process.execPath, [THV, ...args], { env })).stdout;

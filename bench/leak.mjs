@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { tempHomeEnv } from '../scripts/temp-home.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const THV = join(root, 'bin', 'thv.js');
@@ -92,7 +93,7 @@ export async function benchLeak({ json = false } = {}) {
   const probeFile = join(home, 'memory.json');
   const env = {
     ...process.env,
-    HOME: home, XDG_CONFIG_HOME: join(home, 'config'), XDG_STATE_HOME: join(home, 'state'), XDG_DATA_HOME: join(home, 'data'), XDG_CACHE_HOME: join(home, 'cache'), TOOLHIVE_NO_KEYRING: '1',
+    ...tempHomeEnv(home),
     NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --expose-gc --import ${pathToFileURL(join(root, 'bench', 'leak-probe.mjs')).href}`.trim(),
     LEAK_PROBE_FILE: probeFile,
   };

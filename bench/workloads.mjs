@@ -17,6 +17,7 @@ import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { tempHomeEnv } from '../scripts/temp-home.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const THV = join(root, 'bin', 'thv.js');
@@ -36,12 +37,7 @@ export async function benchWorkloads({ json = false } = {}) {
   const home = await mkdtemp(join(tmpdir(), 'thv-bench-'));
   const env = {
     ...process.env,
-    HOME: home,
-    XDG_CONFIG_HOME: join(home, 'config'),
-    XDG_STATE_HOME: join(home, 'state'),
-    XDG_DATA_HOME: join(home, 'data'),
-    XDG_CACHE_HOME: join(home, 'cache'),
-    TOOLHIVE_NO_KEYRING: '1',
+    ...tempHomeEnv(home),
   };
   const thv = async (...args) => (await run(process.execPath, [THV, ...args], { env })).stdout;
   const urlOf = (stdout) => /(http:\/\/127\.0\.0\.1:\d+\/\S*)/.exec(stdout)[1];

@@ -26,6 +26,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { tempHomeEnv } from './temp-home.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const run = promisify(execFile);
@@ -118,12 +119,7 @@ async function main() {
   const home = await mkdtemp(join(tmpdir(), 'thv-conformance-'));
   const env = {
     PATH: process.env.PATH,
-    HOME: home,
-    XDG_CONFIG_HOME: join(home, 'config'),
-    XDG_STATE_HOME: join(home, 'state'),
-    XDG_DATA_HOME: join(home, 'data'),
-    XDG_CACHE_HOME: join(home, 'cache'),
-    TOOLHIVE_NO_KEYRING: '1',
+    ...tempHomeEnv(home),
     TOOLHIVE_STARTUP_GRACE: '200ms',
   };
   const thv = async (...args) => (await run(process.execPath, [THV, ...args], { env, cwd: home })).stdout;
