@@ -2,6 +2,7 @@
 // conformance server suite asks for (written from the scenarios' own requirement texts), shared by the
 // v1-SDK server (v1.ts) and the v2-SDK server (v2.ts) so both expose the same surface.
 // See docs/workloads.md#conformance.
+import * as z from 'zod/v4';
 
 /** A 1×1 red PNG (built once with zlib: IHDR 1×1 RGB, one scanline `00 ff 00 00`). */
 export const PNG_BASE64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC';
@@ -140,3 +141,63 @@ export const JSON_SCHEMA_2020_12 = {
   else: { required: ['email'] },
   additionalProperties: false,
 };
+
+/** The elicitation tools of tools-call-elicitation, SEP-1034 and SEP-1330: what each asks, and how it labels the answer. */
+export const ELICIT_TOOLS: { name: string; description: string; message: (args: { message?: string }) => string; schema: object; label: string }[] = [
+  { name: 'test_elicitation', description: 'Asks the user for a name and an email', message: (a) => a.message ?? 'Please provide your information', schema: ELICIT.userInfo, label: 'User response' },
+  { name: 'test_elicitation_sep1034_defaults', description: 'Elicitation with defaults (SEP-1034)', message: () => 'Please review the defaults', schema: ELICIT.defaults, label: 'Elicitation completed' },
+  { name: 'test_elicitation_sep1330_enums', description: 'Elicitation with enum variants (SEP-1330)', message: () => 'Please choose', schema: ELICIT.enums, label: 'Elicitation completed' },
+];
+
+/** The fixed resources, in the order they are listed. */
+export const STATIC_RESOURCES: { name: string; uri: string; description: string; mimeType: string; content: { text: string } | { blob: string } }[] = [
+  { name: 'static-text', uri: 'test://static-text', description: 'A static text resource', mimeType: 'text/plain', content: { text: TEXT.staticText } },
+  { name: 'static-binary', uri: 'test://static-binary', description: 'A static PNG', mimeType: 'image/png', content: { blob: PNG_BASE64 } },
+  { name: 'watched-resource', uri: 'test://watched-resource', description: 'A resource to subscribe to', mimeType: 'text/plain', content: { text: TEXT.watched } },
+];
+
+/** The templated resource (its contents: `templateText(id)`). */
+export const TEMPLATE_RESOURCE = { name: 'template-data', uriTemplate: 'test://template/{id}/data', description: 'Data for an id', mimeType: 'application/json' } as const;
+
+type PromptMessage = { role: 'user'; content: Exclude<Content, { type: 'audio' }> };
+
+/**
+ * The prompts both servers list, in order: their string arguments (`complete`: values offered by
+ * `complete()`) and the messages they return.
+ */
+export const PROMPTS: { name: string; description: string; args?: Record<string, { description: string; complete?: true }>; messages: (args: Record<string, string>) => PromptMessage[] }[] = [
+  { name: 'test_simple_prompt', description: 'A prompt without arguments', messages: () => [{ role: 'user', content: { type: 'text', text: TEXT.simplePrompt } }] },
+  {
+    name: 'test_prompt_with_arguments',
+    description: 'A prompt with two arguments',
+    args: { arg1: { description: 'First test argument', complete: true }, arg2: { description: 'Second test argument' } },
+    messages: ({ arg1, arg2 }) => [{ role: 'user', content: { type: 'text', text: `Prompt with arguments: arg1='${arg1}', arg2='${arg2}'` } }],
+  },
+  {
+    name: 'test_prompt_with_embedded_resource',
+    description: 'A prompt embedding a resource',
+    args: { resourceUri: { description: 'URI of the resource to embed' } },
+    messages: ({ resourceUri }) => [
+      { role: 'user', content: { type: 'resource', resource: { uri: resourceUri!, mimeType: 'text/plain', text: TEXT.promptEmbedded } } },
+      { role: 'user', content: { type: 'text', text: 'Please process the embedded resource above.' } },
+    ],
+  },
+  {
+    name: 'test_prompt_with_image',
+    description: 'A prompt with an image',
+    messages: () => [
+      { role: 'user', content: { type: 'image', data: PNG_BASE64, mimeType: 'image/png' } },
+      { role: 'user', content: { type: 'text', text: 'Please analyze the image above.' } },
+    ],
+  },
+];
+
+/** A prompt's arguments as a zod shape: strings with their descriptions, `completing` the ones with completions. */
+export function promptArgsShape(args: Record<string, { description: string; complete?: true }>, completing: (schema: z.ZodString) => z.ZodType): Record<string, z.ZodType> {
+  return Object.fromEntries(
+    Object.entries(args).map(([name, arg]) => {
+      const schema = z.string().describe(arg.description);
+      return [name, arg.complete ? completing(schema) : schema];
+    }),
+  );
+}

@@ -20,7 +20,7 @@ import {
   isInitializeRequest,
 } from '@modelcontextprotocol/sdk/types.js';
 import * as z from 'zod/v4';
-import { ELICIT, LOG_LINES, PLAIN_TOOLS, PNG_BASE64, TEXT, complete, sleep, templateText } from './content.js';
+import { ELICIT_TOOLS, LOG_LINES, PLAIN_TOOLS, PROMPTS, STATIC_RESOURCES, TEMPLATE_RESOURCE, complete, promptArgsShape, sleep, templateText } from './content.js';
 import { readJson, serveHttp } from './http.js';
 
 function buildServer(): McpServer {
@@ -69,25 +69,18 @@ function buildServer(): McpServer {
       const answer = await extra.sendRequest({ method: 'elicitation/create', params: { message: message(args), requestedSchema: requestedSchema as never } }, ElicitResultSchema);
       return { content: [{ type: 'text', text: `${label}: action=${answer.action}, content=${JSON.stringify(answer.content ?? {})}` }] };
     });
-  elicitTool('test_elicitation', 'Asks the user for a name and an email', (a) => a.message ?? 'Please provide your information', ELICIT.userInfo, 'User response');
-  elicitTool('test_elicitation_sep1034_defaults', 'Elicitation with defaults (SEP-1034)', () => 'Please review the defaults', ELICIT.defaults, 'Elicitation completed');
-  elicitTool('test_elicitation_sep1330_enums', 'Elicitation with enum variants (SEP-1330)', () => 'Please choose', ELICIT.enums, 'Elicitation completed');
+  for (const tool of ELICIT_TOOLS) elicitTool(tool.name, tool.description, tool.message, tool.schema, tool.label);
 
   // Resources.
-  server.registerResource('static-text', 'test://static-text', { description: 'A static text resource', mimeType: 'text/plain' }, async (uri) => ({
-    contents: [{ uri: uri.href, mimeType: 'text/plain', text: TEXT.staticText }],
-  }));
-  server.registerResource('static-binary', 'test://static-binary', { description: 'A static PNG', mimeType: 'image/png' }, async (uri) => ({
-    contents: [{ uri: uri.href, mimeType: 'image/png', blob: PNG_BASE64 }],
-  }));
-  server.registerResource('watched-resource', 'test://watched-resource', { description: 'A resource to subscribe to', mimeType: 'text/plain' }, async (uri) => ({
-    contents: [{ uri: uri.href, mimeType: 'text/plain', text: TEXT.watched }],
-  }));
+  for (const r of STATIC_RESOURCES) {
+    server.registerResource(r.name, r.uri, { description: r.description, mimeType: r.mimeType }, async (uri) => ({ contents: [{ uri: uri.href, mimeType: r.mimeType, ...r.content }] }));
+  }
+  const template = TEMPLATE_RESOURCE;
   server.registerResource(
-    'template-data',
-    new ResourceTemplate('test://template/{id}/data', { list: undefined }),
-    { description: 'Data for an id', mimeType: 'application/json' },
-    async (uri, { id }) => ({ contents: [{ uri: uri.href, mimeType: 'application/json', text: templateText(String(id)) }] }),
+    template.name,
+    new ResourceTemplate(template.uriTemplate, { list: undefined }),
+    { description: template.description, mimeType: template.mimeType },
+    async (uri, { id }) => ({ contents: [{ uri: uri.href, mimeType: template.mimeType, text: templateText(String(id)) }] }),
   );
   const subscriptions = new Set<string>();
   server.server.setRequestHandler(SubscribeRequestSchema, async (request) => {
@@ -100,33 +93,11 @@ function buildServer(): McpServer {
   });
 
   // Prompts.
-  server.registerPrompt('test_simple_prompt', { description: 'A prompt without arguments' }, () => ({
-    messages: [{ role: 'user', content: { type: 'text', text: TEXT.simplePrompt } }],
-  }));
-  server.registerPrompt(
-    'test_prompt_with_arguments',
-    {
-      description: 'A prompt with two arguments',
-      argsSchema: { arg1: completable(z.string().describe('First test argument'), (value) => complete(value)), arg2: z.string().describe('Second test argument') },
-    },
-    ({ arg1, arg2 }) => ({ messages: [{ role: 'user', content: { type: 'text', text: `Prompt with arguments: arg1='${arg1}', arg2='${arg2}'` } }] }),
-  );
-  server.registerPrompt(
-    'test_prompt_with_embedded_resource',
-    { description: 'A prompt embedding a resource', argsSchema: { resourceUri: z.string().describe('URI of the resource to embed') } },
-    ({ resourceUri }) => ({
-      messages: [
-        { role: 'user', content: { type: 'resource', resource: { uri: resourceUri, mimeType: 'text/plain', text: TEXT.promptEmbedded } } },
-        { role: 'user', content: { type: 'text', text: 'Please process the embedded resource above.' } },
-      ],
-    }),
-  );
-  server.registerPrompt('test_prompt_with_image', { description: 'A prompt with an image' }, () => ({
-    messages: [
-      { role: 'user', content: { type: 'image', data: PNG_BASE64, mimeType: 'image/png' } },
-      { role: 'user', content: { type: 'text', text: 'Please analyze the image above.' } },
-    ],
-  }));
+  for (const p of PROMPTS) {
+    const messages = (args: Record<string, unknown>) => ({ messages: p.messages(args as Record<string, string>) });
+    if (!p.args) server.registerPrompt(p.name, { description: p.description }, () => messages({}));
+    else server.registerPrompt(p.name, { description: p.description, argsSchema: promptArgsShape(p.args, (schema) => completable(schema, (value) => complete(value))) }, messages);
+  }
   return server;
 }
 

@@ -27,7 +27,7 @@ import {
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import * as z from 'zod/v4';
-import { ELICIT, JSON_SCHEMA_2020_12, LOG_LINES, PLAIN_TOOLS, PNG_BASE64, TEXT, complete, sleep, templateText } from './content.js';
+import { ELICIT, ELICIT_TOOLS, JSON_SCHEMA_2020_12, LOG_LINES, PLAIN_TOOLS, PROMPTS, STATIC_RESOURCES, TEMPLATE_RESOURCE, complete, promptArgsShape, sleep, templateText } from './content.js';
 import { serveHttp } from './http.js';
 
 /** How a server instance tells open listeners that its lists changed (differs between stdio and HTTP). */
@@ -121,9 +121,7 @@ function buildServer(notifier: Notifier): McpServer {
       }
       return { content: [{ type: 'text', text: `${label}: ${describeElicitation(answer)}` }] };
     });
-  elicitTool('test_elicitation', 'Asks the user for a name and an email', (a) => a.message ?? 'Please provide your information', ELICIT.userInfo, 'User response');
-  elicitTool('test_elicitation_sep1034_defaults', 'Elicitation with defaults (SEP-1034)', () => 'Please review the defaults', ELICIT.defaults, 'Elicitation completed');
-  elicitTool('test_elicitation_sep1330_enums', 'Elicitation with enum variants (SEP-1330)', () => 'Please choose', ELICIT.enums, 'Elicitation completed');
+  for (const tool of ELICIT_TOOLS) elicitTool(tool.name, tool.description, tool.message, tool.schema, tool.label);
 
   server.registerTool('json_schema_2020_12_tool', { description: 'Tool with JSON Schema 2020-12 features', inputSchema: fromJsonSchema(JSON_SCHEMA_2020_12 as never) }, async () => ({
     content: [{ type: 'text', text: 'schema accepted' }],
@@ -256,22 +254,17 @@ function buildServer(notifier: Notifier): McpServer {
   });
 
   // Resources.
-  server.registerResource('static-text', 'test://static-text', { description: 'A static text resource', mimeType: 'text/plain' }, async (uri) => ({
-    contents: [{ uri: uri.href, mimeType: 'text/plain', text: TEXT.staticText }],
-  }));
-  server.registerResource('static-binary', 'test://static-binary', { description: 'A static PNG', mimeType: 'image/png' }, async (uri) => ({
-    contents: [{ uri: uri.href, mimeType: 'image/png', blob: PNG_BASE64 }],
-  }));
-  server.registerResource('watched-resource', 'test://watched-resource', { description: 'A resource to subscribe to', mimeType: 'text/plain' }, async (uri) => ({
-    contents: [{ uri: uri.href, mimeType: 'text/plain', text: TEXT.watched }],
-  }));
+  for (const r of STATIC_RESOURCES) {
+    server.registerResource(r.name, r.uri, { description: r.description, mimeType: r.mimeType }, async (uri) => ({ contents: [{ uri: uri.href, mimeType: r.mimeType, ...r.content }] }));
+  }
+  const template = TEMPLATE_RESOURCE;
   server.registerResource(
-    'template-data',
-    new ResourceTemplate('test://template/{id}/data', { list: undefined }),
-    { description: 'Data for an id', mimeType: 'application/json' },
+    template.name,
+    new ResourceTemplate(template.uriTemplate, { list: undefined }),
+    { description: template.description, mimeType: template.mimeType },
     async (uri, { id }) => {
       if (typeof id !== 'string') throw new ResourceNotFoundError(uri.href);
-      return { contents: [{ uri: uri.href, mimeType: 'application/json', text: templateText(id) }] };
+      return { contents: [{ uri: uri.href, mimeType: template.mimeType, text: templateText(id) }] };
     },
   );
   const subscriptions = new Set<string>();
@@ -287,33 +280,11 @@ function buildServer(notifier: Notifier): McpServer {
   }
 
   // Prompts.
-  server.registerPrompt('test_simple_prompt', { description: 'A prompt without arguments' }, () => ({
-    messages: [{ role: 'user', content: { type: 'text', text: TEXT.simplePrompt } }],
-  }));
-  server.registerPrompt(
-    'test_prompt_with_arguments',
-    {
-      description: 'A prompt with two arguments',
-      argsSchema: z.object({ arg1: completable(z.string().describe('First test argument'), (value) => complete(value)), arg2: z.string().describe('Second test argument') }),
-    },
-    ({ arg1, arg2 }) => ({ messages: [{ role: 'user', content: { type: 'text', text: `Prompt with arguments: arg1='${arg1}', arg2='${arg2}'` } }] }),
-  );
-  server.registerPrompt(
-    'test_prompt_with_embedded_resource',
-    { description: 'A prompt embedding a resource', argsSchema: z.object({ resourceUri: z.string().describe('URI of the resource to embed') }) },
-    ({ resourceUri }) => ({
-      messages: [
-        { role: 'user', content: { type: 'resource', resource: { uri: resourceUri, mimeType: 'text/plain', text: TEXT.promptEmbedded } } },
-        { role: 'user', content: { type: 'text', text: 'Please process the embedded resource above.' } },
-      ],
-    }),
-  );
-  server.registerPrompt('test_prompt_with_image', { description: 'A prompt with an image' }, () => ({
-    messages: [
-      { role: 'user', content: { type: 'image', data: PNG_BASE64, mimeType: 'image/png' } },
-      { role: 'user', content: { type: 'text', text: 'Please analyze the image above.' } },
-    ],
-  }));
+  for (const p of PROMPTS) {
+    const messages = (args: Record<string, unknown>) => ({ messages: p.messages(args as Record<string, string>) });
+    if (!p.args) server.registerPrompt(p.name, { description: p.description }, () => messages({}));
+    else server.registerPrompt(p.name, { description: p.description, argsSchema: z.object(promptArgsShape(p.args, (schema) => completable(schema, (value) => complete(value)))) }, messages);
+  }
   server.registerPrompt('test_input_required_result_prompt', { description: 'Asks for context first (input_required)' }, (ctx) => {
     const context = acceptedContent(ctx.mcpReq.inputResponses, 'user_context')?.context;
     if (typeof context !== 'string') {
