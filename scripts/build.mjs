@@ -34,24 +34,33 @@ const jsoncParserEsm = {
     b.onResolve({ filter: /^jsonc-parser$/ }, () => ({ path: join(root, 'node_modules', 'jsonc-parser', 'lib', 'esm', 'main.js') }));
   },
 };
+/**
+ * One esbuild pass into dist/: bundled ESM for Node 20, split into lazily loaded chunks, with linked
+ * source maps, minified unless THV_NO_MINIFY=1; `options` name the entries and what differs.
+ */
+const bundle = (options) =>
+  build({
+    absWorkingDir: root,
+    outdir: 'dist',
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    sourcemap: 'linked',
+    minify: process.env.THV_NO_MINIFY !== '1',
+    logLevel: 'warning',
+    ...options,
+  });
+
 await rm(join(root, 'dist'), { recursive: true, force: true });
 // Extra entry points (e.g. the detached workload supervisor) are built when their source exists.
 const entryPoints = { thv: 'src/cli/main.ts' };
 for (const [name, file] of Object.entries({ supervisor: 'src/workloads/supervisor-main.ts' })) {
   if (existsSync(join(root, file))) entryPoints[name] = file;
 }
-await build({
-  absWorkingDir: root,
+await bundle({
   entryPoints,
-  outdir: 'dist',
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  sourcemap: 'linked',
-  minify: process.env.THV_NO_MINIFY !== '1',
-  logLevel: 'warning',
   // Native or optional modules stay external, and pino, which log.ts loads only when a line is
   // written; everything else is bundled for start-up speed.
   external: ['@napi-rs/keyring', 'pino', 'pino-pretty', 'thread-stream'],
@@ -73,21 +82,11 @@ await build({
 // static graph is one file: every module a process loads costs a resolve, a read and a compile, and
 // `thv list` must start in under 2x `node -e 0`. It shares no state with dist/thv.js: when it declines
 // a command, it has changed nothing.
-await build({
-  absWorkingDir: root,
+// It is split too: what it imports on demand (a container engine, for container workloads) stays
+// out of fast.js; node:http alone costs more than the few small shared chunks this leaves.
+await bundle({
   entryPoints: { fast: 'src/cli/fast.ts' },
-  outdir: 'dist',
   chunkNames: 'fast/[name]-[hash]',
-  bundle: true,
-  // What it imports on demand (a container engine, for container workloads) stays out of fast.js:
-  // node:http alone costs more than the few small shared chunks this leaves.
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  sourcemap: 'linked',
-  minify: process.env.THV_NO_MINIFY !== '1',
-  logLevel: 'warning',
   external: ['pino', 'pino-pretty', 'thread-stream', 'write-file-atomic', 'proper-lockfile'],
 });
 // The embedded catalog: catalog/servers.yaml, validated, as dist/embedded-registry.json (docs/registry.md).
