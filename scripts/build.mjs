@@ -87,7 +87,7 @@ await bundle({
 await bundle({
   entryPoints: { fast: 'src/cli/fast.ts' },
   chunkNames: 'fast/[name]-[hash]',
-  external: ['pino', 'pino-pretty', 'thread-stream', 'write-file-atomic', 'proper-lockfile'],
+  external: ['pino', 'pino-pretty', 'thread-stream', 'proper-lockfile'],
 });
 // The embedded catalog: catalog/servers.yaml, validated, as dist/embedded-registry.json (docs/registry.md).
 try {
