@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { THV_BIN, makeTempHome, runThv, type TempHome } from '../fixtures/cli.js';
+import { THV_BIN, makeTempHome, runThv, spawnedChildren, type TempHome } from '../fixtures/cli.js';
 import { runThvInPty } from '../fixtures/pty.js';
 import { STDIO_FIXTURE, isAlive, pidsIn, textOf } from '../workloads/helpers.js';
 
@@ -21,7 +21,9 @@ beforeEach(async () => {
   cursorFile = join(home.root, '.cursor', 'mcp.json');
 });
 
+const spawned = spawnedChildren();
 afterEach(async () => {
+  await spawned.endAll();
   await runThv(['stop', '--all'], home);
   const leftovers = (await pidsIn(pidFile)).filter(isAlive);
   for (const pid of leftovers) process.kill(pid, 'SIGKILL');
@@ -167,7 +169,7 @@ describe('thv proxy stdio', () => {
   it('relays messages it does not understand unchanged, and the answers to them', async () => {
     await runFixture('fetch');
     const { spawn } = await import('node:child_process');
-    const child = spawn(process.execPath, [THV_BIN, 'proxy', 'stdio', 'fetch'], { env: home.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawned.add(spawn(process.execPath, [THV_BIN, 'proxy', 'stdio', 'fetch'], { env: home.env, stdio: ['pipe', 'pipe', 'pipe'] }));
     const lines: Array<Record<string, unknown>> = [];
     let buffer = '';
     const waitForId = (id: number) =>
@@ -205,7 +207,7 @@ describe('thv proxy stdio', () => {
     const run = await runThv(['run', '--name', 'modern', ...pidArgs, '--', 'node', join(import.meta.dirname, '../fixtures/mcp-v2-stdio-server.mjs')], home, { timeoutMs: 60_000 });
     expect(run.code, run.stderr).toBe(0);
     const { spawn } = await import('node:child_process');
-    const child = spawn(process.execPath, [THV_BIN, 'proxy', 'stdio', 'modern'], { env: home.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawned.add(spawn(process.execPath, [THV_BIN, 'proxy', 'stdio', 'modern'], { env: home.env, stdio: ['pipe', 'pipe', 'pipe'] }));
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
     const answer = (id: number) =>

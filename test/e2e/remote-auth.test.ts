@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { chmod, readFile, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { makeTempHome, runThv, type TempHome } from '../fixtures/cli.js';
+import { makeTempHome, runThv, spawnedChildren, type TempHome } from '../fixtures/cli.js';
 import { startTestIdp, type TestIdp } from '../fixtures/idp.js';
 import { startTokenFaultProxy, type TokenFaultProxy } from '../fixtures/token-fault-proxy.js';
 import { startTokenCheckingMcp, type TokenCheckingMcp } from '../fixtures/token-checking-mcp.js';
@@ -79,7 +79,9 @@ beforeEach(async () => {
   mcp.authorizationServer = as.issuer;
 });
 
+const spawned = spawnedChildren();
 afterEach(async () => {
+  await spawned.endAll();
   await runThv(['stop', '--all'], home);
   await mcp.close();
   await as.close();
@@ -114,7 +116,7 @@ async function call(url: string): Promise<Response> {
 
 /** The built CLI as a child whose stderr can be watched while it runs. */
 function spawnThv(args: string[], env: NodeJS.ProcessEnv = {}): { stderr: () => string; stdout: () => string; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, [THV_BIN, ...args], { env: { ...home.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawned.add(spawn(process.execPath, [THV_BIN, ...args], { env: { ...home.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
   let out = '';
   let err = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));

@@ -5,7 +5,7 @@ import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { THV_BIN, makeTempHome, runThv, type TempHome } from '../fixtures/cli.js';
+import { THV_BIN, makeTempHome, runThv, spawnedChildren, type TempHome } from '../fixtures/cli.js';
 import { startMcpHttpServer, type McpHttpFixture } from '../fixtures/mcp-http-server.mjs';
 import { startRegistryServer, makeServers } from '../fixtures/registry-server.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -20,7 +20,9 @@ beforeEach(async () => {
   pidFile = join(home.root, 'fixture-pids');
 });
 
+const spawned = spawnedChildren();
 afterEach(async () => {
+  await spawned.endAll();
   await runThv(['stop', '--all'], home);
   const leftovers = (await pidsIn(pidFile)).filter(isAlive);
   for (const pid of leftovers) process.kill(pid, 'SIGKILL');
@@ -288,10 +290,12 @@ describe('a stdio workload run with -- <command>', () => {
   });
 
   it('--foreground serves until SIGTERM, then stops the server and records it', async () => {
-    const fg = spawn(process.execPath, [THV_BIN, 'run', '--foreground', '--name', 'fg', ...hostPids(), '--', 'node', STDIO_FIXTURE], {
-      env: home.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const fg = spawned.add(
+      spawn(process.execPath, [THV_BIN, 'run', '--foreground', '--name', 'fg', ...hostPids(), '--', 'node', STDIO_FIXTURE], {
+        env: home.env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
     let out = '';
     fg.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     const exited = new Promise<number | null>((r) => fg.on('exit', (code) => r(code)));
