@@ -140,7 +140,7 @@ export class HttpProxy {
         upRes.resume();
         res.off('close', onClientGone);
         this.options.credentials.refreshAfterUnauthorized().then(
-          (fresh) => (fresh ? this.forward(req, res, body, false) : this.relay(upRes, res, true)),
+          (fresh) => (fresh ? this.forward(req, res, body, false) : this.relay(req, upRes, res, true)),
           (err: unknown) => this.refuse(res, err, 'the remote server rejected the credentials'),
         ).catch((err: unknown) => {
           this.options.log.error({ err: (err as Error).message }, 'replaying a request failed');
@@ -154,7 +154,7 @@ export class HttpProxy {
         upRes.resume();
         res.off('close', onClientGone);
         this.options.credentials.stepUpAfterForbidden(challenge).then(
-          (fresh) => (fresh ? this.forward(req, res, body, false) : this.relay(upRes, res, true)),
+          (fresh) => (fresh ? this.forward(req, res, body, false) : this.relay(req, upRes, res, true)),
           (err: unknown) => (err instanceof AuthRetryingError ? this.refuse(res, err, '') : sendError(res, 403, (err as Error).message)),
         ).catch((err: unknown) => {
           this.options.log.error({ err: (err as Error).message }, 'replaying a request failed');
@@ -162,7 +162,7 @@ export class HttpProxy {
         });
         return;
       }
-      this.relay(upRes, res, false);
+      this.relay(req, upRes, res, false);
     });
     let answered = false;
     upstream.once('response', () => (answered = true));
@@ -194,7 +194,7 @@ export class HttpProxy {
     sendError(res, 401, `${what}: ${(err as Error).message}`);
   }
 
-  private relay(upRes: IncomingMessage, res: ServerResponse, drained: boolean): void {
+  private relay(req: IncomingMessage, upRes: IncomingMessage, res: ServerResponse, drained: boolean): void {
     if (drained) {
       sendError(res, upRes.statusCode ?? 502, 'the remote server rejected the credentials');
       return;

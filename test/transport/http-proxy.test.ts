@@ -167,6 +167,21 @@ describe('the remote proxy', () => {
     for (let r = await reader.read(); !r.done; r = await reader.read()) rest += new TextDecoder().decode(r.value);
     expect(rest).toBe('data: second\n\n');
   });
+
+  it('shows a silent GET event stream as open before its first event', async () => {
+    // A client's standalone GET stream may carry nothing for minutes; it must still connect.
+    let finish!: () => void;
+    answer = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' }).flushHeaders();
+      finish = () => res.end();
+    };
+    const base = await proxy();
+    const res = await fetch(`${base}/api/mcp`, { headers: { accept: 'text/event-stream' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    finish();
+    expect(await res.text()).toBe('');
+  });
 });
 
 describe('a request that cannot be sent upstream', () => {
