@@ -204,9 +204,22 @@ export class HttpProxy {
       if (value !== undefined && !DROPPED_RESPONSE_HEADERS.has(name)) headers[name] = value;
     }
     res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, headers);
-    // An event stream's headers go out now so it is visibly open before its first event; anything
-    // else leaves with its body, in one write.
-    if (String(upRes.headers['content-type'] ?? '').startsWith('text/event-stream')) res.flushHeaders();
+    // A GET event stream may stay silent for long, so its headers go out now to show it is open. Any
+    // other answer (a POST's reply stream included) leaves its headers with its first bytes.
+    if (req.method === 'GET' && String(upRes.headers['content-type'] ?? '').startsWith('text/event-stream')) res.flushHeaders();
+    // Bytes that arrive together leave together: what one read brought (an event and the end of its
+    // stream, typically) goes out in one write instead of one per piece. On a small machine a write
+    // to a local socket is a good part of what the proxy adds per request (docs/workloads.md#benchmarks).
+    let corked = false;
+    upRes.on('data', () => {
+      if (corked) return;
+      corked = true;
+      res.cork();
+      setImmediate(() => {
+        corked = false;
+        res.uncork();
+      });
+    });
     upRes.pipe(res);
     upRes.on('error', () => res.destroy());
   }
