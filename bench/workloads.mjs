@@ -24,6 +24,7 @@ const THV = join(root, 'bin', 'thv.js');
 const STDIO_FIXTURE = join(root, 'test', 'fixtures', 'mcp-stdio-server.mjs');
 const V2_STDIO_FIXTURE = join(root, 'test', 'fixtures', 'mcp-v2-stdio-server.mjs');
 const HTTP_FIXTURE = join(root, 'test', 'fixtures', 'mcp-http-server.mjs');
+const FLOOR_SERVER = join(root, 'bench', 'floor-server.mjs');
 const SUPERGATEWAY = join(root, 'node_modules', 'supergateway', 'dist', 'index.js');
 const CALLS = Number(process.env.BENCH_CALLS ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -145,43 +146,14 @@ export async function benchWorkloads({ json = false } = {}) {
     };
   }
 
-  /**
-   * The floor for the bridge: a bare HTTP hop plus a stdio hop — a node:http server that writes each
-   * POSTed message to the stdio fixture and answers with the line that comes back, nothing else.
-   */
-  async function floorServer(fixture = STDIO_FIXTURE) {
-    const child = spawn(process.execPath, [fixture], { stdio: ['pipe', 'pipe', 'ignore'] });
+  /** Starts a server script that prints its URL on stdout (a fixture, the floor); it is stopped at the end. */
+  async function serverProcess(...args) {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'ignore'] });
     children.push(child);
-    const waiting = new Map();
-    let buffer = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk) => {
-      buffer += chunk;
-      let nl;
-      while ((nl = buffer.indexOf('\n')) !== -1) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        const id = JSON.parse(line).id;
-        waiting.get(id)?.(line);
-        waiting.delete(id);
-      }
+    return new Promise((resolveUrl, reject) => {
+      child.stdout.setEncoding('utf8').once('data', (d) => resolveUrl(d.trim()));
+      child.once('exit', () => reject(new Error(`${args[0]} exited`)));
     });
-    const server = http.createServer((req, res) => {
-      const chunks = [];
-      req.on('data', (c) => chunks.push(c));
-      req.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        const id = JSON.parse(body).id;
-        if (id === undefined) {
-          child.stdin.write(`${body}\n`);
-          res.writeHead(202).end();
-          return;
-        }
-        waiting.set(id, (line) => res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(line) }).end(line));
-        child.stdin.write(`${body}\n`);
-      });
-    });
-    await new Promise((r) => server.listen(0, '127.0.0.1', r));
-    return { url: `http://127.0.0.1:${server.address().port}/mcp`, close: () => server.close() };
   }
 
   function rawHttpClient(url, { modern = false } = {}) {
@@ -302,12 +274,7 @@ export async function benchWorkloads({ json = false } = {}) {
     results.supergateway = await measure(await connect(new StreamableHTTPClientTransport(new URL(sgUrl))));
 
     // streamable HTTP: direct, through the remote proxy.
-    const upstream = spawn(process.execPath, [HTTP_FIXTURE], { stdio: ['ignore', 'pipe', 'ignore'] });
-    children.push(upstream);
-    const upstreamUrl = await new Promise((resolveUrl, reject) => {
-      upstream.stdout.setEncoding('utf8').once('data', (d) => resolveUrl(d.trim()));
-      upstream.once('exit', () => reject(new Error('the HTTP fixture exited')));
-    });
+    const upstreamUrl = await serverProcess(HTTP_FIXTURE);
     results.httpDirect = await measure(await connect(new StreamableHTTPClientTransport(new URL(upstreamUrl))));
     const proxyUrl = urlOf(await thv('run', upstreamUrl, '--name', 'bench-remote'));
     results.remoteProxy = await measure(await connect(new StreamableHTTPClientTransport(new URL(proxyUrl))));
@@ -326,10 +293,11 @@ export async function benchWorkloads({ json = false } = {}) {
     const avg = (key) => mems.reduce((a, m) => a + m[key], 0) / mems.length;
     results.memoryPerWorkload = { rssMB: avg('rss'), pssMB: avg('pss'), ussMB: avg('uss'), workloads: WORKLOADS };
 
-    const floor = await floorServer();
+    // The floor runs in its own process, as the bridge does (bench/floor-server.mjs).
+    const floorUrl = await serverProcess(FLOOR_SERVER, STDIO_FIXTURE);
     const dualUrl = urlOf(await thv('run', '--name', 'bench-dual', '--isolation', 'none', '--', process.execPath, V2_STDIO_FIXTURE));
     results.raw = await measureInterleaved({
-      floor: rawHttpClient(floor.url),
+      floor: rawHttpClient(floorUrl),
       stdioDirect: rawStdioClient(),
       stdioBridge: rawHttpClient(bridgeUrl),
       supergateway: rawHttpClient(sgUrl),
