@@ -3,7 +3,7 @@
 // what it is certain to answer byte for byte as the full CLI would; anything else (another command, a
 // flag it does not know, an unusual config, a stale cache, debug logs) returns false and bin/thv.js
 // loads the full CLI, which then does everything itself.
-import { closeSync, fstatSync, openSync, readSync, readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { envColumns, envFlag, type InvalidEnvValue } from '../core/env.js';
 import { resolvePaths, type Paths } from '../core/paths.js';
 import { createLogger, levelFromEnv, setLogger } from '../core/log.js';
@@ -30,10 +30,9 @@ export interface FastIo {
 }
 
 /** Runs `argv` when the fast path can answer it: the exit code, or undefined for the full CLI. */
-export async function runFast(argv: string[], io: FastIo, beforeOutput: () => void = () => undefined): Promise<number | undefined> {
+export async function runFast(argv: string[], io: FastIo): Promise<number | undefined> {
   const command = parse(argv);
   if (!command || !plainEnvironment(io.env)) return undefined;
-  beforeOutput();
   const paths = resolvePaths(io.env);
   if (command.name === 'registry list') return registryList(paths, command.format, io);
   // As the full CLI's preAction does: the same logger, so reconciliation's warnings read the same.
@@ -144,16 +143,47 @@ function registryList(paths: Paths, format: OutputFormat, io: FastIo): number | 
 export async function fastMain(argv: string[]): Promise<boolean> {
   const code = await runFast(argv, {
     env: process.env,
-    out: (data) => void process.stdout.write(data),
+    out: writeStdout,
     err: (text) => void process.stderr.write(text),
     // As processContext: tables are cut to the terminal; piped output keeps whole lines unless COLUMNS says otherwise.
-    columns: (process.stdout.isTTY && process.stdout.columns) || envColumns(process.env) || Number.POSITIVE_INFINITY,
-  }, () => {
-    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EPIPE') process.exit(0);
-    });
+    columns: (maybeTerminal() && process.stdout.isTTY && process.stdout.columns) || envColumns(process.env) || Number.POSITIVE_INFINITY,
   });
   if (code === undefined) return false;
   process.exitCode = code;
   return true;
+}
+
+/**
+ * Whether stdout may be a terminal, without building `process.stdout` (see writeStdout) when it is a
+ * pipe, a file or /dev/null, the character device scripts and benchmarks send output to.
+ */
+function maybeTerminal(): boolean {
+  try {
+    const out = fstatSync(1);
+    return out.isCharacterDevice() && out.rdev !== statSync('/dev/null').rdev;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Straight to file descriptor 1: `process.stdout` is built on first use, and for a pipe that loads
+ * Node's whole socket stack, a tenth of what `thv list` costs on top of `node -e 0`. A reader that went
+ * away (`thv list | head`) ends the process quietly, as the full CLI does; a non-blocking descriptor
+ * that is full hands the rest to `process.stdout`, which waits for the reader.
+ */
+function writeStdout(data: string | Uint8Array): void {
+  const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+  let done = 0;
+  try {
+    while (done < bytes.length) done += writeSync(1, bytes, done);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EPIPE') process.exit(0);
+    if (code !== 'EAGAIN') throw err;
+    process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(0);
+    });
+    process.stdout.write(bytes.subarray(done));
+  }
 }

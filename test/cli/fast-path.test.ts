@@ -8,7 +8,7 @@ import { runCli } from '../../src/cli/program.js';
 import { runFast } from '../../src/cli/fast.js';
 import { quickRegistrySettings } from '../../src/config/quick.js';
 import { resolvePaths } from '../../src/core/paths.js';
-import { makeTempHome, runThv, type TempHome } from '../fixtures/cli.js';
+import { THV_BIN, makeTempHome, runThv, type TempHome } from '../fixtures/cli.js';
 import { makeServers, startRegistryServer, type FixtureServer, type RegistryServer } from '../fixtures/registry-server.js';
 
 // The start-up fast path (docs/architecture.md#start-up) must print exactly what the full CLI prints:
@@ -173,6 +173,15 @@ describe('the built CLI', () => {
     } finally {
       await registry.close();
     }
+  });
+
+  it('ends quietly with exit 0 when the reader of its output has gone (`thv list | true`)', async () => {
+    const child = spawn(process.execPath, [THV_BIN, 'list', '--all'], { env: home.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
   });
 });
 
