@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import { chmod, lstat, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ThvError } from './errors.js';
@@ -103,6 +103,22 @@ export async function readOwnFileIfExists(file: string): Promise<string | undefi
     return readFileSync(fd, 'utf8');
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * The names (without `.json`) of the JSON files in one of thv's state folders, sorted; none when the
+ * folder does not exist. Synchronous for the reason readOwnFileIfExists is.
+ */
+export function jsonFileNames(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => f.slice(0, -5))
+      .sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
   }
 }
 

@@ -44,14 +44,26 @@ export function isProcessAlive(pid: number): boolean {
   return statFields(pid)?.[0] !== 'Z';
 }
 
-/** Alive and (where /proc tells) still a thv process, so a recycled pid is not mistaken for a supervisor. */
+/**
+ * Alive and (where /proc tells) still a thv process, so a recycled pid is not mistaken for a supervisor.
+ * One read where /proc exists: a zombie's command line is empty, so a match also says it is not one
+ * (`thv list` asks this once per workload).
+ */
 export function isSupervisorAlive(pid: number): boolean {
-  if (!isProcessAlive(pid)) return false;
+  if (!pid) return false;
   try {
-    return /supervisor|thv/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
-  } catch {
-    return true;
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  let cmdline: string;
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    // No /proc (macOS), or it went in between: as isProcessAlive would answer.
+    return isProcessAlive(pid);
+  }
+  return /supervisor|thv/.test(cmdline);
 }
 
 export function signalProcess(pid: number, signal: NodeJS.Signals): void {

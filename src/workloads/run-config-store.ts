@@ -1,7 +1,6 @@
-import { readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import type { Paths } from '../core/paths.js';
-import { readOwnFileIfExists, withFileLock, writeJsonAtomic } from '../core/files.js';
+import { jsonFileNames, readOwnFileIfExists, withFileLock, writeJsonAtomic } from '../core/files.js';
 import { ThvError, notFound } from '../core/errors.js';
 import { checkName } from '../core/names.js';
 import { parseRunConfig, type RunConfig } from './types.js';
@@ -11,7 +10,8 @@ export class RunConfigStore {
   constructor(private readonly paths: Paths) {}
 
   file(name: string): string {
-    return join(this.paths.runConfigsDir, `${checkName('workload', name)}.json`);
+    // Not path.join: the folder is already normal and the name checked, and `thv list` calls this per workload.
+    return `${this.paths.runConfigsDir}/${checkName('workload', name)}.json`;
   }
 
   async read(name: string): Promise<RunConfig | undefined> {
@@ -69,12 +69,7 @@ export class RunConfigStore {
   }
 
   async names(): Promise<string[]> {
-    try {
-      return (await readdir(this.paths.runConfigsDir)).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw err;
-    }
+    return jsonFileNames(this.paths.runConfigsDir);
   }
 }
 

@@ -1,8 +1,7 @@
-import { readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import type { Paths } from '../core/paths.js';
 import { ThvError } from '../core/errors.js';
-import { readOwnFileIfExists, withFileLock, writeJsonAtomic } from '../core/files.js';
+import { jsonFileNames, readOwnFileIfExists, withFileLock, writeJsonAtomic } from '../core/files.js';
 import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
 import { checkName } from '../core/names.js';
@@ -16,7 +15,8 @@ export class StatusStore {
   ) {}
 
   file(name: string): string {
-    return join(this.paths.statusesDir, `${checkName('workload', name)}.json`);
+    // Not path.join: the folder is already normal and the name checked, and `thv list` calls this per workload.
+    return `${this.paths.statusesDir}/${checkName('workload', name)}.json`;
   }
 
   async read(name: string): Promise<StatusFile | undefined> {
@@ -69,12 +69,7 @@ export class StatusStore {
   }
 
   async names(): Promise<string[]> {
-    try {
-      return (await readdir(this.paths.statusesDir)).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw err;
-    }
+    return jsonFileNames(this.paths.statusesDir);
   }
 }
 
