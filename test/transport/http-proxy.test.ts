@@ -168,6 +168,18 @@ describe('the remote proxy', () => {
     expect(rest).toBe('data: second\n\n');
   });
 
+  it('passes a response larger than its buffers through whole, holding back while the reader catches up', async () => {
+    const body = Buffer.alloc(8 * 1024 * 1024);
+    for (let i = 0; i < body.length; i++) body[i] = i % 251;
+    answer = (_req, res) => res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(body);
+    const base = await proxy();
+    const res = await fetch(`${base}/api/mcp`);
+    const reader = res.body!.getReader();
+    const chunks: Uint8Array[] = [];
+    for (let r = await reader.read(); !r.done; r = await reader.read()) chunks.push(r.value);
+    expect(Buffer.concat(chunks).equals(body)).toBe(true);
+  });
+
   it('shows a silent GET event stream as open before its first event', async () => {
     // A client's standalone GET stream may carry nothing for minutes; it must still connect.
     let finish!: () => void;
