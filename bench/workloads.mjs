@@ -25,6 +25,7 @@ const STDIO_FIXTURE = join(root, 'test', 'fixtures', 'mcp-stdio-server.mjs');
 const V2_STDIO_FIXTURE = join(root, 'test', 'fixtures', 'mcp-v2-stdio-server.mjs');
 const HTTP_FIXTURE = join(root, 'test', 'fixtures', 'mcp-http-server.mjs');
 const FLOOR_SERVER = join(root, 'bench', 'floor-server.mjs');
+const BARE_PROXY = join(root, 'bench', 'bare-proxy.mjs');
 const SUPERGATEWAY = join(root, 'node_modules', 'supergateway', 'dist', 'index.js');
 const CALLS = Number(process.env.BENCH_CALLS ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -146,9 +147,14 @@ export async function benchWorkloads({ json = false } = {}) {
     };
   }
 
-  /** Starts a server script that prints its URL on stdout (a fixture, the floor); it is stopped at the end. */
+  /**
+   * Starts a server script that prints its URL on stdout (a fixture, the floor, the bare proxy); it is
+   * stopped at the end. Every server of the suite runs in a session of its own, as thv's supervisors
+   * (started detached) and any server a client did not start itself do: Linux schedules processes in
+   * groups by session (autogroup), and a server sharing the bench's group would be favoured over thv's.
+   */
   async function serverProcess(...args) {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
     children.push(child);
     return new Promise((resolveUrl, reject) => {
       child.stdout.setEncoding('utf8').once('data', (d) => resolveUrl(d.trim()));
@@ -266,7 +272,7 @@ export async function benchWorkloads({ json = false } = {}) {
     const sg = spawn(
       process.execPath,
       [SUPERGATEWAY, '--stdio', `${process.execPath} ${STDIO_FIXTURE}`, '--outputTransport', 'streamableHttp', '--stateful', '--port', String(sgPort), '--logLevel', 'none'],
-      { stdio: 'ignore' },
+      { stdio: 'ignore', detached: true },
     );
     children.push(sg);
     const sgUrl = `http://127.0.0.1:${sgPort}/mcp`;
@@ -295,6 +301,8 @@ export async function benchWorkloads({ json = false } = {}) {
 
     // The floor runs in its own process, as the bridge does (bench/floor-server.mjs).
     const floorUrl = await serverProcess(FLOOR_SERVER, STDIO_FIXTURE);
+    // A reference for the remote proxy: a bare node:http proxy in front of the same server.
+    const bareProxyUrl = await serverProcess(BARE_PROXY, upstreamUrl);
     const dualUrl = urlOf(await thv('run', '--name', 'bench-dual', '--isolation', 'none', '--', process.execPath, V2_STDIO_FIXTURE));
     results.raw = await measureInterleaved({
       floor: rawHttpClient(floorUrl),
@@ -303,6 +311,7 @@ export async function benchWorkloads({ json = false } = {}) {
       supergateway: rawHttpClient(sgUrl),
       httpDirect: rawHttpClient(upstreamUrl),
       remoteProxy: rawHttpClient(proxyUrl),
+      bareProxy: rawHttpClient(bareProxyUrl),
       v2LegacyDirect: rawStdioClient(V2_STDIO_FIXTURE),
       v2ModernDirect: rawStdioClient(V2_STDIO_FIXTURE, { modern: true }),
       v2Legacy: rawHttpClient(dualUrl),
@@ -310,7 +319,14 @@ export async function benchWorkloads({ json = false } = {}) {
     });
   } finally {
     await thv('stop', '--all').catch(() => undefined);
-    for (const child of children) child.kill('SIGTERM');
+    for (const child of children) {
+      // A detached server leads its own process group, its own children included (supergateway's, the floor's).
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        child.kill('SIGTERM');
+      }
+    }
     await rm(home, { recursive: true, force: true });
   }
 
@@ -336,10 +352,11 @@ export async function benchWorkloads({ json = false } = {}) {
       `    bridge vs supergateway: p50 ${f(results.raw.stdioBridge.p50)} vs ${f(results.raw.supergateway.p50)} ms, throughput x${(results.raw.stdioBridge.rps / results.raw.supergateway.rps).toFixed(2)}`,
       line('  streamable HTTP direct', results.raw.httpDirect),
       line('  thv remote proxy', results.raw.remoteProxy, results.raw.httpDirect, 'direct'),
+      line('  bare node:http proxy (ref.)', results.raw.bareProxy, results.raw.httpDirect, 'direct'),
       line('  floor: bare HTTP + stdio hop', results.raw.floor),
       `    bridge p50 / floor p50: ${(results.raw.stdioBridge.p50 / results.raw.floor.p50).toFixed(2)} (goal <= 1.25)`,
       `    bridge throughput / supergateway: x${(results.raw.stdioBridge.rps / results.raw.supergateway.rps).toFixed(2)} (goal >= 2)`,
-      `    remote proxy p50 over direct: +${f(results.raw.remoteProxy.p50 - results.raw.httpDirect.p50)} ms (goal <= 0.5 ms)`,
+      `    remote proxy p50 over direct: +${f(results.raw.remoteProxy.p50 - results.raw.httpDirect.p50)} ms (goal <= 0.5 ms); a bare node:http proxy adds +${f(results.raw.bareProxy.p50 - results.raw.httpDirect.p50)} ms`,
       line('  v2 server direct, 2025-era', results.raw.v2LegacyDirect),
       line('  v2 server direct, 2026-07-28', results.raw.v2ModernDirect, results.raw.v2LegacyDirect, '2025-era'),
       line('  v2 server bridged, 2025-era', results.raw.v2Legacy, results.raw.v2LegacyDirect, 'direct'),
