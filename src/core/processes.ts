@@ -33,15 +33,20 @@ export function hasProcFs(): boolean {
   return existsSync('/proc/self/stat');
 }
 
-/** Whether `pid` runs; a zombie (exited, not yet reaped by an init that may never reap it) does not. */
-export function isProcessAlive(pid: number): boolean {
+/** Whether a process with this pid exists, zombies included (EPERM: it does, as another user's). */
+function pidExists(pid: number): boolean {
   if (!pid) return false;
   try {
     process.kill(pid, 0);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
-  return statFields(pid)?.[0] !== 'Z';
+  return true;
+}
+
+/** Whether `pid` runs; a zombie (exited, not yet reaped by an init that may never reap it) does not. */
+export function isProcessAlive(pid: number): boolean {
+  return pidExists(pid) && statFields(pid)?.[0] !== 'Z';
 }
 
 /**
@@ -50,12 +55,7 @@ export function isProcessAlive(pid: number): boolean {
  * (`thv list` asks this once per workload).
  */
 export function isSupervisorAlive(pid: number): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
+  if (!pidExists(pid)) return false;
   let cmdline: string;
   try {
     cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');

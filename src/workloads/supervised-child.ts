@@ -2,13 +2,27 @@ import type { Clock } from '../core/clock.js';
 import type { LaunchSpec, Runtime } from '../runtimes/types.js';
 import { SupervisedProcess, type SupervisedProcessOptions } from './supervised-process.js';
 import { startupGraceMs } from './startup-window.js';
-import type { SupervisorDeps } from './supervisor-types.js';
-import type { WorkloadStatus } from './types.js';
+import type { SupervisorDeps, Upstream } from './supervisor-types.js';
+import type { RunConfig, WorkloadStatus } from './types.js';
 
 /** Writes the workload's status file (the supervisor's `setStatus`). */
 export type SetStatus = (status: WorkloadStatus, context?: string) => Promise<unknown>;
 
 type Deps = SupervisorDeps & { clock: Clock };
+
+/**
+ * Starts a workload's own server behind the supervisor's port: the stdio bridge (supervisor-stdio.ts)
+ * or an HTTP container's proxy (supervisor-http.ts). `giveUp` ends the supervisor once the restart
+ * policy gives up.
+ */
+export type LocalUpstreamStart = (
+  name: string,
+  config: RunConfig,
+  port: number,
+  deps: Deps & { pid: number },
+  setStatus: SetStatus,
+  giveUp: (context: string) => void,
+) => Promise<Upstream>;
 
 /** What every SupervisedProcess of a supervisor shares: what it starts, how, and the restart policy. */
 export function childOptions(spec: LaunchSpec, runtime: Runtime, deps: Deps): Pick<SupervisedProcessOptions, 'spec' | 'runtime' | 'clock' | 'policy' | 'stopGraceMs'> {

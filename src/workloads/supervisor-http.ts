@@ -1,15 +1,12 @@
 import type http from 'node:http';
 import { join } from 'node:path';
-import type { Clock } from '../core/clock.js';
 import { ThvError } from '../core/errors.js';
 import { HttpProxy } from '../transport/http-proxy.js';
 import { inboundRefusal } from '../runtimes/container/inbound.js';
 import type { SupervisedProcess } from './supervised-process.js';
 import { lastOutputLines, markOutput } from './startup-window.js';
-import { childOptions, hiddenValues, startupFailureHint, startupWindowMs, supervisedChild, type SetStatus } from './supervised-child.js';
+import { childOptions, hiddenValues, startupFailureHint, startupWindowMs, supervisedChild, type LocalUpstreamStart } from './supervised-child.js';
 import { preparedRuntime } from './supervisor-stdio.js';
-import type { SupervisorDeps, Upstream } from './supervisor-types.js';
-import type { RunConfig } from './types.js';
 
 /**
  * An SSE/streamable-HTTP server in a container (docs/runtimes.md, "HTTP servers"): the runtime
@@ -17,14 +14,7 @@ import type { RunConfig } from './types.js';
  * after the profile's `network.inbound.allow_host`. Restarts follow the same policy as a stdio
  * server's; a restarted container may answer elsewhere, so the proxy follows each instance.
  */
-export async function startHttpContainerUpstream(
-  name: string,
-  config: RunConfig,
-  port: number,
-  deps: SupervisorDeps & { pid: number; clock: Clock },
-  setStatus: SetStatus,
-  giveUp: (context: string) => void,
-): Promise<Upstream> {
+export const startHttpContainerUpstream: LocalUpstreamStart = async (name, config, port, deps, setStatus, giveUp) => {
   const { log } = deps;
   const { spec, runtime } = await preparedRuntime(config, port, deps);
   let proxy: HttpProxy | undefined;
@@ -76,4 +66,4 @@ export async function startHttpContainerUpstream(
     killNow: () => child.killNow(),
     ready,
   };
-}
+};

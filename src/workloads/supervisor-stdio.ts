@@ -11,10 +11,10 @@ import type { LaunchSpec, Runtime } from '../runtimes/types.js';
 import { NONE_PROFILE } from '../isolation/profile.js';
 import { EarlyExitError, SupervisedProcess } from './supervised-process.js';
 import { lastOutputLines, markOutput } from './startup-window.js';
-import { childOptions, hiddenValues, startupFailureHint, startupWindowMs, supervisedChild, type SetStatus } from './supervised-child.js';
+import { childOptions, hiddenValues, startupFailureHint, startupWindowMs, supervisedChild, type LocalUpstreamStart, type SetStatus } from './supervised-child.js';
 import { childEnvironment } from './child-env.js';
 import { ChildRecordStore, childRecord, otherEraRecordName } from './child-record.js';
-import type { SupervisorDeps, Upstream } from './supervisor-types.js';
+import type { SupervisorDeps } from './supervisor-types.js';
 import type { RunConfig } from './types.js';
 
 /**
@@ -22,14 +22,7 @@ import type { RunConfig } from './types.js';
  * behind the stdio ↔ HTTP bridge, restarted after crashes. Requests are bridged from the moment this
  * returns; `ready` settles when the server survived its start-up window (or failed within it).
  */
-export async function startStdioUpstream(
-  name: string,
-  config: RunConfig,
-  port: number,
-  deps: SupervisorDeps & { pid: number; clock: Clock },
-  setStatus: SetStatus,
-  giveUp: (context: string) => void,
-): Promise<Upstream> {
+export const startStdioUpstream: LocalUpstreamStart = async (name, config, port, deps, setStatus, giveUp) => {
   const { log } = deps;
   const { spec, runtime } = await preparedRuntime(config, port, deps);
   const { bridge, child, ready } = startStdio(name, config, spec, runtime, deps, setStatus, giveUp);
@@ -57,7 +50,7 @@ export async function startStdioUpstream(
     killNow: () => child.killNow(),
     ready,
   };
-}
+};
 
 /** The launch spec of a local run config and its runtime, prepared (installed, pulled…) once. */
 export async function preparedRuntime(config: RunConfig, port: number, deps: SupervisorDeps): Promise<{ spec: LaunchSpec; runtime: Runtime }> {

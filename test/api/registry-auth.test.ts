@@ -1,17 +1,16 @@
 import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startTestIdp, TEST_CLIENT_ID, type TestIdp } from '../fixtures/idp.js';
 import { startProtectedRegistry, type ProtectedRegistry } from '../fixtures/protected-registry.js';
 import { followLogin } from '../fixtures/test-browser.mjs';
-import { makeTempHome, runThv, type TempHome } from '../fixtures/cli.js';
+import { TEST_BROWSER, makeTempHome, runThv, type TempHome } from '../fixtures/cli.js';
 import { startTestApi, type HttpResult, type TestApi } from './helpers.js';
 import { freePort, isBindable, isConnectRefused } from '../fixtures/ports.js';
 
 const R = '/api/v1beta/registry';
 const SECRETS_PASSWORD = 'correct horse battery staple';
-const TEST_BROWSER = resolve(import.meta.dirname, '../fixtures/test-browser.mjs');
 
 interface LoginState {
   status: string;

@@ -1,19 +1,18 @@
 import { createServer } from 'node:net';
 import { chmod, readdir, readFile, stat, writeFile, mkdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ConfigStore } from '../../src/config/store.js';
 import { resolvePaths } from '../../src/core/paths.js';
 import { openSecretsProvider, scopedSecrets } from '../../src/secrets/index.js';
-import { makeTempHome, runThv, type CliResult, type RunOptions, type TempHome } from '../fixtures/cli.js';
+import { TEST_BROWSER, makeTempHome, runThv, type CliResult, type RunOptions, type TempHome } from '../fixtures/cli.js';
 import { startTestIdp, type TestIdp } from '../fixtures/idp.js';
 import { startProtectedRegistry, type ProtectedRegistry } from '../fixtures/protected-registry.js';
 import { makeServers, startRegistryServer } from '../fixtures/registry-server.js';
 import { freePort, isBindable as portIsFree } from '../fixtures/ports.js';
 
-const TEST_BROWSER = resolve(import.meta.dirname, '../fixtures/test-browser.mjs');
 const AUTH_MESSAGE = 'Error: failed to list servers: registry authentication required: Run `thv registry login` to authenticate.';
 
 let idp: TestIdp;

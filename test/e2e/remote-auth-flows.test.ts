@@ -1,13 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { chmod, readFile, readdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { makeTempHome, runThv, type TempHome } from '../fixtures/cli.js';
+import { readFile } from 'node:fs/promises';
+import { makeTempHomeWithTestBrowser, plainStateFiles, runThv, type TempHome } from '../fixtures/cli.js';
 import { startTestIdp, type TestIdp, type TestIdpOptions } from '../fixtures/idp.js';
 import { startTokenFaultProxy, type TokenFaultProxy } from '../fixtures/token-fault-proxy.js';
 import { startTokenCheckingMcp, type TokenCheckingMcp } from '../fixtures/token-checking-mcp.js';
 import { startClientMetadataHost, type ClientMetadataHost } from '../fixtures/client-metadata-host.js';
 import { clientMetadataDocument } from '../../src/auth/remote/cimd.js';
-import { resolvePaths } from '../../src/core/paths.js';
 import { freePort } from '../fixtures/ports.js';
 import { runThvInPty } from '../fixtures/pty.js';
 import { waitFor } from '../workloads/helpers.js';
@@ -16,7 +14,6 @@ import { waitFor } from '../workloads/helpers.js';
  * The flows of docs/remote-auth.md that the built CLI's supervisor runs against real servers:
  * CIMD, step-up through the workload's proxy, and the RFC 9207 check.
  */
-const TEST_BROWSER = resolve(import.meta.dirname, '../fixtures/test-browser.mjs');
 const NAME = 'flows1';
 /** A desktop session (the test browser stands in for the real one), so the supervisor opens it. */
 const DESKTOP = { DISPLAY: ':0' };
@@ -31,14 +28,7 @@ const accepted = new Set<string>();
 const retired = new Set<string>();
 
 beforeEach(async () => {
-  await chmod(TEST_BROWSER, 0o755);
-  home = await makeTempHome();
-  Object.assign(home.env, {
-    BROWSER: TEST_BROWSER,
-    TEST_BROWSER_MARKER: join(home.root, 'browser-ran'),
-    TEST_BROWSER_LOG: join(home.root, 'browser.log'),
-    TOOLHIVE_SECRETS_PASSWORD: 'remote-auth-flows-password',
-  });
+  home = await makeTempHomeWithTestBrowser({ TOOLHIVE_SECRETS_PASSWORD: 'remote-auth-flows-password' });
   accepted.clear();
   retired.clear();
 });
@@ -97,16 +87,6 @@ async function listed(): Promise<{ status: string; status_context: string }> {
   return (JSON.parse(result.stdout) as Array<{ name: string; status: string; status_context: string }>).find((r) => r.name === NAME)!;
 }
 
-/** Run configs, statuses and logs: every plain file thv wrote. */
-async function plainFiles(): Promise<string> {
-  const paths = resolvePaths(home.env);
-  let text = '';
-  for (const dir of [paths.runConfigsDir, paths.statusesDir, paths.logsDir]) {
-    for (const file of await readdir(dir).catch(() => [] as string[])) text += await readFile(join(dir, file), 'utf8').catch(() => '');
-  }
-  return text;
-}
-
 // Each test starts a supervisor and logs in through the test browser at least once: slow on a loaded machine.
 describe('thv run --remote-auth: registration order, step-up and RFC 9207 with the built CLI', { timeout: 90_000 }, () => {
   it('uses thv\'s Client ID Metadata Document (TOOLHIVE_CLIENT_METADATA_URL) when the server supports CIMD, registering nothing', async () => {
@@ -135,7 +115,7 @@ describe('thv run --remote-auth: registration order, step-up and RFC 9207 with t
     expect(await callTool(url, 'admin')).toMatchObject({ status: 200 });
     expect(await browserRuns()).toBe(2);
     await waitFor('running', async () => (await listed()).status === 'running');
-    const files = await plainFiles();
+    const files = await plainStateFiles(home);
     for (const token of accepted) expect(files).not.toContain(token);
   });
 

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { chmod, readFile, readdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { makeTempHome, runThv, spawnedChildren, type TempHome } from '../fixtures/cli.js';
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { makeTempHomeWithTestBrowser, plainStateFiles, runThv, spawnedChildren, type TempHome } from '../fixtures/cli.js';
 import { startTestIdp, type TestIdp } from '../fixtures/idp.js';
 import { startTokenFaultProxy, type TokenFaultProxy } from '../fixtures/token-fault-proxy.js';
 import { startTokenCheckingMcp, type TokenCheckingMcp } from '../fixtures/token-checking-mcp.js';
@@ -24,7 +24,6 @@ import { routeDeps } from '../../src/api/deps.js';
 import { StatusStore } from '../../src/workloads/status-store.js';
 import { startInProcess } from '../workloads/in-process.js';
 
-const TEST_BROWSER = resolve(import.meta.dirname, '../fixtures/test-browser.mjs');
 const NAME = 'remote1';
 
 const CLIENT_SECRET = 'confidential-client-secret-value';
@@ -56,15 +55,7 @@ const FAST = {
 };
 
 beforeEach(async () => {
-  await chmod(TEST_BROWSER, 0o755);
-  home = await makeTempHome();
-  Object.assign(home.env, {
-    BROWSER: TEST_BROWSER,
-    TEST_BROWSER_MARKER: join(home.root, 'browser-ran'),
-    TEST_BROWSER_LOG: join(home.root, 'browser.log'),
-    TOOLHIVE_SECRETS_PASSWORD: 'remote-auth-test-password',
-    ...FAST,
-  });
+  home = await makeTempHomeWithTestBrowser({ TOOLHIVE_SECRETS_PASSWORD: 'remote-auth-test-password', ...FAST });
   acceptedTokens.clear();
   mcp = await startTokenCheckingMcp({
     isValid: async (token) => {
@@ -153,16 +144,6 @@ async function storedRefreshToken(): Promise<string> {
   return (JSON.parse(raw!) as { refresh_token: string }).refresh_token;
 }
 
-/** Every file thv wrote: run configs, statuses, logs (not the encrypted secrets store). */
-async function plainFiles(): Promise<string> {
-  const paths = resolvePaths(home.env);
-  let text = '';
-  for (const dir of [paths.runConfigsDir, paths.statusesDir, paths.logsDir]) {
-    for (const file of await readdir(dir).catch(() => [] as string[])) text += await readFile(join(dir, file), 'utf8').catch(() => '');
-  }
-  return text;
-}
-
 describe('thv run https://… --remote-auth', () => {
   it('logs in once through the browser; restart needs no new login; the proxy injects a token the server accepts', async () => {
     const url = await runRemote();
@@ -179,7 +160,7 @@ describe('thv run https://… --remote-auth', () => {
     expect((await call(url)).status).toBe(200);
     expect(await browserRuns()).toBe(1);
 
-    const files = await plainFiles();
+    const files = await plainStateFiles(home);
     const refresh = await storedRefreshToken();
     expect(files).not.toContain(refresh);
     for (const token of acceptedTokens) expect(files).not.toContain(token);
@@ -280,7 +261,7 @@ describe('thv run https://… --remote-auth', () => {
     expect(Number(waiting.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(((await waiting.json()) as { error: { message: string } }).error.message).toMatch(/OAuth login required.*thv status/);
     expect(await listed()).toEqual(expect.objectContaining({ status: 'unauthenticated', status_context: `OAuth login required: open ${line}` }));
-    expect(await plainFiles()).not.toMatch(/code_verifier/);
+    expect(await plainStateFiles(home)).not.toMatch(/code_verifier/);
 
     expect(await followLogin(line)).toBe(200);
     expect(await run.exit).toBe(0);
@@ -363,7 +344,7 @@ describe('thv run https://… --remote-auth', () => {
     const url = await runRemote({}, ['--remote-auth-client-id', CONFIDENTIAL_CLIENT.client_id, '--remote-auth-client-secret', CLIENT_SECRET]);
     expect(idp.counts.authorizationCodeGrants).toBe(1);
     expect((await call(url)).status).toBe(200);
-    expect(await plainFiles()).not.toContain(CLIENT_SECRET);
+    expect(await plainStateFiles(home)).not.toContain(CLIENT_SECRET);
     const pid = (await waitFor('the supervisor pid', async () => (await new StatusStore(resolvePaths(home.env)).read(NAME))?.process_id))!;
     for (const file of ['cmdline', 'environ']) expect(await readFile(`/proc/${pid}/${file}`, 'utf8')).not.toContain(CLIENT_SECRET);
   });

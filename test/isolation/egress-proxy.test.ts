@@ -65,6 +65,15 @@ function connectVia(proxyPort: number, authority: string): Promise<{ status: num
   });
 }
 
+/** A GET sent through an established CONNECT tunnel; the whole answer, once the target closes. */
+function getThroughTunnel(socket: net.Socket): Promise<string> {
+  return new Promise((resolve) => {
+    let data = '';
+    socket.on('data', (d) => (data += d.toString())).on('end', () => resolve(data));
+    socket.write(`GET /tunnelled HTTP/1.1\r\nHost: ok.localhost\r\nConnection: close\r\n\r\n`);
+  });
+}
+
 /**
  * The user's own proxy: a real HTTP forward + CONNECT proxy that records what it is asked and
  * carries it to 127.0.0.1 (the test names resolve nowhere else).
@@ -123,11 +132,7 @@ describe('egress proxy', () => {
     // CONNECT: the same tunnel, one hop further, with the proxy's Basic credentials.
     const ok = await connectVia(port, `ok.localhost:${t.port}`);
     expect(ok.status).toBe(200);
-    const answer = await new Promise<string>((resolve) => {
-      let data = '';
-      ok.socket.on('data', (d) => (data += d.toString())).on('end', () => resolve(data));
-      ok.socket.write(`GET /tunnelled HTTP/1.1\r\nHost: ok.localhost\r\nConnection: close\r\n\r\n`);
-    });
+    const answer = await getThroughTunnel(ok.socket);
     expect(answer).toContain('hello from target');
     expect(user.seen).toEqual([`CONNECT ok.localhost:${t.port} auth=Basic ${Buffer.from('me:p@ss').toString('base64')}`]);
     // Plain http: the absolute URL to HTTP_PROXY.
@@ -174,11 +179,7 @@ describe('egress proxy', () => {
     const { port, warnings } = await proxyFor(allow(['api.localhost', 'ok.localhost'], [t.port]));
     const ok = await connectVia(port, `ok.localhost:${t.port}`);
     expect(ok.status).toBe(200);
-    const answer = await new Promise<string>((resolve) => {
-      let data = '';
-      ok.socket.on('data', (d) => (data += d.toString())).on('end', () => resolve(data));
-      ok.socket.write(`GET /tunnelled HTTP/1.1\r\nHost: ok.localhost\r\nConnection: close\r\n\r\n`);
-    });
+    const answer = await getThroughTunnel(ok.socket);
     expect(answer).toContain('hello from target');
     t.hits.length = 0;
     const refused = await connectVia(port, `evil.localhost:${t.port}`);
