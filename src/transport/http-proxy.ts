@@ -1,5 +1,5 @@
-import http, { type IncomingMessage, type ServerResponse, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
-import https from 'node:https';
+import type { IncomingMessage, ServerResponse, IncomingHttpHeaders } from 'node:http';
+import type { Dispatcher, Pool } from 'undici';
 import type { Logger } from '../core/log.js';
 import { redactUrl } from '../core/errors.js';
 import { AuthRetryingError, type UpstreamCredentials } from './upstream-credentials.js';
@@ -20,6 +20,9 @@ const DROPPED_REQUEST_HEADERS = new Set([
   'trailer',
   'transfer-encoding',
   'upgrade',
+  // Answered by thv's own server (100 Continue); the remote gets the whole body at once.
+  'expect',
+  // Set by the upstream client from the target and the body.
   'host',
   'content-length',
   // The client's token is for thv, never for the remote: the workload's own credentials are injected.
@@ -38,6 +41,15 @@ const DROPPED_RESPONSE_HEADERS = new Set([
   'set-cookie',
 ]);
 
+/**
+ * A kept-alive connection the remote closed as a request was sent on it, unanswered: undici reports
+ * the closed socket with what it had read, and bytes read before this request mean it was reused.
+ * (undici already waits a turn before reusing an idle connection, which catches most such closes.)
+ */
+function lostReusedConnection(err: Error & { code?: string; socket?: { bytesRead?: number } }): boolean {
+  return err.code === 'UND_ERR_SOCKET' && (err.socket?.bytesRead ?? 0) > 0;
+}
+
 export interface HttpProxyOptions {
   /** The remote MCP URL; its origin receives every request, the client's path is kept. */
   target: string;
@@ -52,11 +64,16 @@ export interface HttpProxyOptions {
  * A streaming reverse proxy for one remote MCP server: bodies are never buffered on the way back (SSE
  * events pass through as they arrive); request bodies are buffered (MCP messages are small) so a
  * request can be replayed once after the credentials were refreshed on a 401.
+ *
+ * Upstream requests go through undici's dispatcher rather than `http.request`: the same keep-alive
+ * HTTP/1.1, with a request written in one piece and about a fifth less work per request, which is most
+ * of what a hop costs (docs/workloads.md#benchmarks).
  */
 export class HttpProxy {
   private readonly target: URL;
-  private readonly agent: http.Agent;
-  private readonly request: typeof http.request;
+  /** Loaded with the first request rather than with the module: every CLI command that can start a workload bundles this one. */
+  private pool?: Pool;
+  private readonly poolLoading: Promise<Pool>;
   private readonly bodies: BodyGate;
   private readonly maxBodyBytes: number;
 
@@ -64,9 +81,12 @@ export class HttpProxy {
     this.bodies = new BodyGate(options.limits?.maxConcurrentBodies ?? MAX_CONCURRENT_BODIES);
     this.maxBodyBytes = options.limits?.maxBodyBytes ?? MAX_BODY_BYTES;
     this.target = new URL(options.target);
-    const isHttps = this.target.protocol === 'https:';
-    this.agent = isHttps ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
-    this.request = isHttps ? https.request : http.request;
+    // No time limits: a tool call may run for minutes and an event stream may stay silent as long;
+    // the client going away is what ends a request.
+    this.poolLoading = import('undici/lib/dispatcher/pool.js').then(({ default: PoolClass }) => {
+      this.pool = new PoolClass(this.target.origin, { headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 30_000 });
+      return this.pool;
+    });
   }
 
   /** Never rejects: whatever goes wrong with one request is that request's 502, not the supervisor's death. */
@@ -114,135 +134,185 @@ export class HttpProxy {
       this.refuse(res, err, 'no credentials for the remote server');
       return;
     }
-    const headers = upstreamHeaders(req.headers, this.target, { ...this.options.headers, ...extra }, body);
-    let upstream: http.ClientRequest;
-    try {
-      // Throws synchronously on a header value Node refuses to send (a control character).
-      upstream = this.request({
-        protocol: this.target.protocol,
-        hostname: this.target.hostname.replace(/^\[|\]$/g, ''),
-        port: this.target.port || undefined,
-        method: req.method,
-        path: req.url ?? '/',
-        headers,
-        agent: this.agent,
-      });
-    } catch (err) {
-      this.options.log.error({ err: (err as Error).message, target: redactUrl(this.target.href) }, 'the request to the remote server could not be built');
-      sendError(res, 502, 'the request could not be sent to the remote server');
-      return;
-    }
-    const onClientGone = () => upstream.destroy();
-    res.on('close', onClientGone);
+    const pool = this.pool ?? (await this.poolLoading);
+    if (res.destroyed) return;
+    const headers = upstreamHeaders(req.headers, this.options.headers, extra);
+    const again = (retry: boolean, resend: boolean) => () => this.forward(req, res, body, retry, resend);
+    pool.dispatch(
+      { method: req.method as Dispatcher.HttpMethod, path: req.url ?? '/', headers, body },
+      new Exchange(this, req, res, { retry: mayRetry ? again(false, false) : undefined, resend: mayResend ? again(mayRetry, false) : undefined }),
+    );
+  }
 
-    let answered = false;
-    upstream.on('response', (upRes) => {
-      answered = true;
-      if (upRes.statusCode === 401 && mayRetry && this.options.credentials?.refreshAfterUnauthorized) {
-        upRes.resume();
-        res.off('close', onClientGone);
-        this.options.credentials.refreshAfterUnauthorized().then(
-          (fresh) => (fresh ? this.forward(req, res, body, false) : this.relay(req, upRes, res, true)),
-          (err: unknown) => this.refuse(res, err, 'the remote server rejected the credentials'),
-        ).catch((err: unknown) => {
-          this.options.log.error({ err: (err as Error).message }, 'replaying a request failed');
-          sendError(res, 502, 'the request could not be sent to the remote server');
-        });
-        return;
-      }
-      // Step-up (docs/remote-auth.md#step-up): the token lacks a scope; the credentials may authorize again once.
-      const challenge = String(upRes.headers['www-authenticate'] ?? '');
-      if (upRes.statusCode === 403 && mayRetry && this.options.credentials?.stepUpAfterForbidden && /insufficient_scope/i.test(challenge)) {
-        upRes.resume();
-        res.off('close', onClientGone);
-        this.options.credentials.stepUpAfterForbidden(challenge).then(
-          (fresh) => (fresh ? this.forward(req, res, body, false) : this.relay(req, upRes, res, true)),
-          (err: unknown) => (err instanceof AuthRetryingError ? this.refuse(res, err, '') : sendError(res, 403, (err as Error).message)),
-        ).catch((err: unknown) => {
-          this.options.log.error({ err: (err as Error).message }, 'replaying a request failed');
-          sendError(res, 502, 'the request could not be sent to the remote server');
-        });
-        return;
-      }
-      this.relay(req, upRes, res, false);
-    });
-    upstream.on('error', (err: NodeJS.ErrnoException) => {
-      // A kept-alive connection the remote closed just as it was reused: nothing was answered, so
-      // the (buffered) request goes again on a fresh connection, once (Node's documented pattern).
-      if (mayResend && !answered && upstream.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE') && !res.headersSent && !res.destroyed) {
-        res.off('close', onClientGone);
-        this.forward(req, res, body, mayRetry, false).catch((e: Error) => sendError(res, 502, `remote server unreachable: ${e.message}`));
-        return;
-      }
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      this.options.log.warn({ err: err.message, target: redactUrl(this.target.href) }, 'remote server unreachable');
-      sendError(res, 502, `remote server unreachable: ${err.message}`);
-    });
-    upstream.end(body);
+  /** An upstream 401 or insufficient-scope 403 that the credentials may cure: true when they did. */
+  cure(status: number, challenge: string): Promise<boolean> | undefined {
+    const credentials = this.options.credentials;
+    if (status === 401 && credentials?.refreshAfterUnauthorized) return credentials.refreshAfterUnauthorized();
+    // Step-up (docs/remote-auth.md#step-up): the token lacks a scope; the credentials may authorize again once.
+    if (status === 403 && credentials?.stepUpAfterForbidden && /insufficient_scope/i.test(challenge)) return credentials.stepUpAfterForbidden(challenge);
+    return undefined;
   }
 
   /** No usable credentials: 503 + Retry-After while they are being obtained or retried, else 401 with the reason. */
-  private refuse(res: ServerResponse, err: unknown, what: string): void {
+  refuse(res: ServerResponse, err: unknown, what: string, status = 401): void {
     if (err instanceof AuthRetryingError) {
       sendError(res, 503, err.message, { 'retry-after': String(Math.max(1, Math.ceil(err.retryAfterSeconds))) });
       return;
     }
-    this.options.log.warn({ err: (err as Error).message }, what);
-    sendError(res, 401, `${what}: ${(err as Error).message}`);
+    if (what) this.options.log.warn({ err: (err as Error).message }, what);
+    sendError(res, status, what ? `${what}: ${(err as Error).message}` : (err as Error).message);
   }
 
-  private relay(req: IncomingMessage, upRes: IncomingMessage, res: ServerResponse, drained: boolean): void {
-    if (drained) {
-      sendError(res, upRes.statusCode ?? 502, 'the remote server rejected the credentials');
+  /** The request could not reach the remote, or the remote broke off before answering. */
+  failed(res: ServerResponse, err: Error & { code?: string }): void {
+    if (err.code === 'UND_ERR_INVALID_ARG') {
+      // A header value that cannot be sent (a control character); a credentials object could produce one.
+      this.options.log.error({ err: err.message, target: redactUrl(this.target.href) }, 'the request to the remote server could not be built');
+      sendError(res, 502, 'the request could not be sent to the remote server');
       return;
     }
-    const headers: OutgoingHttpHeaders = {};
-    for (const [name, value] of Object.entries(upRes.headers)) {
-      if (value !== undefined && !DROPPED_RESPONSE_HEADERS.has(name)) headers[name] = value;
+    if (res.headersSent) {
+      res.destroy();
+      return;
     }
-    res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, headers);
-    // A GET event stream may stay silent for long, so its headers go out now to show it is open. Any
-    // other answer (a POST's reply stream included) leaves its headers with its first bytes.
-    if (req.method === 'GET' && String(upRes.headers['content-type'] ?? '').startsWith('text/event-stream')) res.flushHeaders();
-    // Bytes that arrive together leave together: what one read brought (an event and the end of its
-    // stream, typically) goes out in one write instead of one per piece. On a small machine a write
-    // to a local socket is a good part of what the proxy adds per request (docs/workloads.md#benchmarks).
-    // By hand rather than pipe(): the same backpressure with less work per request.
-    let corked = false;
-    upRes.on('data', (chunk: Buffer) => {
-      if (!corked) {
-        corked = true;
-        res.cork();
-        setImmediate(() => {
-          corked = false;
-          res.uncork();
-        });
-      }
-      if (!res.write(chunk)) {
-        upRes.pause();
-        res.once('drain', () => upRes.resume());
-      }
-    });
-    upRes.on('end', () => res.end());
-    upRes.on('error', () => res.destroy());
+    this.options.log.warn({ err: err.message, target: redactUrl(this.target.href) }, 'remote server unreachable');
+    sendError(res, 502, `remote server unreachable: ${err.message}`);
+  }
+
+  /** A failure of replaying or resending a request, which must not escape as an unhandled rejection. */
+  replayFailed(res: ServerResponse, err: Error): void {
+    this.options.log.error({ err: err.message }, 'replaying a request failed');
+    sendError(res, 502, 'the request could not be sent to the remote server');
   }
 
   close(): void {
-    this.agent.destroy();
+    this.poolLoading.then((pool) => pool.destroy()).catch(() => undefined);
   }
 }
 
-function upstreamHeaders(incoming: IncomingHttpHeaders, target: URL, extra: Record<string, string>, body: Buffer | undefined): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(incoming)) {
+/** One request's trip to the remote and back, as undici's dispatcher reports it. */
+class Exchange implements Dispatcher.DispatchHandlers {
+  private abort?: (err?: Error) => void;
+  private answered = false;
+  private settled = false;
+  /** The body of an answer that is not relayed (a 401 being cured) is read and dropped. */
+  private dropping = false;
+  private corked = false;
+  private gone = false;
+  private resume?: () => void;
+  private readonly onClientGone = () => {
+    this.gone = true;
+    if (!this.settled) this.abort?.();
+  };
+
+  constructor(
+    private readonly proxy: HttpProxy,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    /** Sending the request again: after the credentials were cured, or on a fresh connection. */
+    private readonly again: { retry?: () => Promise<void>; resend?: () => Promise<void> },
+  ) {
+    res.on('close', this.onClientGone);
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abort = abort;
+    // The client went away before the request was written: it is not sent at all.
+    if (this.gone) abort();
+  }
+
+  onHeaders(status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
+    this.answered = true;
+    if ((status === 401 || status === 403) && this.again.retry) {
+      const challenge = status === 403 ? headerValue(raw, 'www-authenticate') : '';
+      const cure = this.proxy.cure(status, challenge);
+      if (cure) {
+        this.dropping = true;
+        this.settle();
+        const retry = this.again.retry;
+        cure.then(
+          (fresh) => (fresh ? retry() : sendError(this.res, status, 'the remote server rejected the credentials')),
+          (err: unknown) => this.proxy.refuse(this.res, err, status === 401 ? 'the remote server rejected the credentials' : '', status),
+        ).catch((err: Error) => this.proxy.replayFailed(this.res, err));
+        return true;
+      }
+    }
+    const headers: string[] = [];
+    let eventStream = false;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i]!.toString('latin1');
+      const lower = name.toLowerCase();
+      if (DROPPED_RESPONSE_HEADERS.has(lower)) continue;
+      const value = raw[i + 1]!.toString('latin1');
+      if (lower === 'content-type') eventStream = value.startsWith('text/event-stream');
+      headers.push(name, value);
+    }
+    this.res.writeHead(status, statusText || undefined, headers);
+    // A GET event stream may stay silent for long, so its headers go out now to show it is open. Any
+    // other answer (a POST's reply stream included) leaves its headers with its first bytes.
+    if (eventStream && this.req.method === 'GET') this.res.flushHeaders();
+    this.resume = resume;
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.dropping) return true;
+    // Bytes that arrive together leave together: what one read brought (an event and the end of its
+    // stream, typically) goes out in one write instead of one per piece. On a small machine a write
+    // to a local socket is a good part of what the proxy adds per request (docs/workloads.md#benchmarks).
+    if (!this.corked) {
+      this.corked = true;
+      this.res.cork();
+      setImmediate(() => {
+        this.corked = false;
+        this.res.uncork();
+      });
+    }
+    if (this.res.write(chunk)) return true;
+    this.res.once('drain', this.resume!);
+    return false;
+  }
+
+  onComplete(): void {
+    if (this.dropping) return;
+    this.settle();
+    this.res.end();
+  }
+
+  onError(err: Error & { code?: string }): void {
+    if (this.dropping) return;
+    this.settle();
+    if (this.res.destroyed) return;
+    // Nothing was answered on a connection the remote closed as it was reused: the (buffered) request
+    // goes again on a fresh connection, once. A fresh connection that breaks is a 502: the remote may
+    // have acted on the request.
+    const resend = this.again.resend;
+    if (resend && !this.answered && lostReusedConnection(err) && !this.res.headersSent) {
+      resend().catch((e: Error) => this.proxy.replayFailed(this.res, e));
+      return;
+    }
+    this.proxy.failed(this.res, err);
+  }
+
+  private settle(): void {
+    this.settled = true;
+    this.res.off('close', this.onClientGone);
+  }
+}
+
+function headerValue(raw: Buffer[], wanted: string): string {
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toString('latin1').toLowerCase() === wanted) return raw[i + 1]!.toString('latin1');
+  return '';
+}
+
+function upstreamHeaders(incoming: IncomingHttpHeaders, configured: Record<string, string> | undefined, extra: Record<string, string>): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const name in incoming) {
+    const value = incoming[name];
     if (value !== undefined && !DROPPED_REQUEST_HEADERS.has(name)) out[name] = value;
   }
-  out.host = target.host;
-  if (body !== undefined) out['content-length'] = body.length;
-  for (const [name, value] of Object.entries(extra)) out[name.toLowerCase()] = value;
+  if (configured) for (const name in configured) out[name.toLowerCase()] = configured[name]!;
+  for (const name in extra) out[name.toLowerCase()] = extra[name]!;
   return out;
 }
 

@@ -180,6 +180,45 @@ describe('the remote proxy', () => {
     expect(Buffer.concat(chunks).equals(body)).toBe(true);
   });
 
+  it('sends a request once more on a fresh connection when the remote closes a kept-alive one instead of answering', async () => {
+    let n = 0;
+    answer = (req, res) => {
+      n++;
+      if (n === 2) req.socket.destroy();
+      else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ n }));
+    };
+    const base = await proxy();
+    const post = () => fetch(`${base}/api/mcp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0","id":1,"method":"ping"}' });
+    expect(await (await post()).json()).toEqual({ n: 1 });
+    const second = await post();
+    expect(second.status).toBe(200);
+    expect(await second.json()).toEqual({ n: 3 });
+  });
+
+  it('does not send a request again when a fresh connection breaks: the remote may have acted on it', async () => {
+    answer = (req) => req.socket.destroy();
+    const base = await proxy();
+    const res = await fetch(`${base}/api/mcp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0","id":1,"method":"tools/call"}' });
+    expect(res.status).toBe(502);
+    expect(JSON.stringify(await res.json())).toContain('remote server unreachable');
+    expect(seen).toHaveLength(1);
+  });
+
+  it('ends the request towards the remote when its client goes away', async () => {
+    let upstreamClosed!: () => void;
+    const closed = new Promise<void>((r) => (upstreamClosed = r));
+    answer = (_req, res) => {
+      res.on('close', upstreamClosed);
+      res.writeHead(200, { 'content-type': 'text/event-stream' }).write('data: started\n\n');
+    };
+    const base = await proxy();
+    const controller = new AbortController();
+    const res = await fetch(`${base}/api/mcp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}', signal: controller.signal });
+    await res.body!.getReader().read();
+    controller.abort();
+    await closed;
+  });
+
   it('shows a silent GET event stream as open before its first event', async () => {
     // A client's standalone GET stream may carry nothing for minutes; it must still connect.
     let finish!: () => void;
