@@ -8,6 +8,7 @@ import { startSupervisor, type RunningSupervisor } from '../../src/workloads/sup
 import type { RunConfig } from '../../src/workloads/types.js';
 import type { RestartPolicy } from '../../src/workloads/supervised-process.js';
 import { STDIO_FIXTURE } from './helpers.js';
+import { tempHomeEnv } from '../../scripts/temp-home.mjs';
 
 export interface InProcessWorkload {
   supervisor: RunningSupervisor;
@@ -23,7 +24,7 @@ export interface InProcessWorkload {
  */
 export async function writeTestWorkload(config: Partial<RunConfig> & Pick<RunConfig, 'name'>): Promise<{ root: string; paths: Paths }> {
   const root = await mkdtemp(join(tmpdir(), 'thv-sup-'));
-  const paths = resolvePaths({ HOME: root, XDG_DATA_HOME: join(root, 'data'), XDG_STATE_HOME: join(root, 'state'), XDG_CONFIG_HOME: join(root, 'config'), XDG_CACHE_HOME: join(root, 'cache') });
+  const paths = resolvePaths({ ...tempHomeEnv(root) });
   const full: RunConfig = {
     schema_version: 1,
     group: 'default',
