@@ -4,7 +4,7 @@
 // fixture called directly and through thv's remote proxy; and the memory each running workload adds.
 // Runs the built CLI (`npm run build` first) against a throwaway XDG home. Nothing leaves 127.0.0.1.
 //
-//   node bench/workloads.mjs [--json]   (or `npm run bench workloads`)      BENCH_CALLS (default 2000), BENCH_CONCURRENCY (16), BENCH_WORKLOADS (5)
+//   node bench/workloads.mjs [--json]   (or `npm run bench workloads`)      BENCH_CALLS (default 2000), BENCH_CONCURRENCY (16), BENCH_WORKLOADS (5), BENCH_BLOCK (1)
 import { spawn, execFile } from 'node:child_process';
 import http from 'node:http';
 import { mkdtemp, rm, readFile } from 'node:fs/promises';
@@ -26,9 +26,12 @@ const V2_STDIO_FIXTURE = join(root, 'test', 'fixtures', 'mcp-v2-stdio-server.mjs
 const HTTP_FIXTURE = join(root, 'test', 'fixtures', 'mcp-http-server.mjs');
 const FLOOR_SERVER = join(root, 'bench', 'floor-server.mjs');
 const BARE_PROXY = join(root, 'bench', 'bare-proxy.mjs');
+const TCP_RELAY = join(root, 'bench', 'tcp-relay.mjs');
 const SUPERGATEWAY = join(root, 'node_modules', 'supergateway', 'dist', 'index.js');
 const CALLS = Number(process.env.BENCH_CALLS ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+/** Calls in a row to one target in each round of the interleaved latency run. */
+const BLOCK = Math.max(1, Number(process.env.BENCH_BLOCK ?? 1));
 const WORKLOADS = Number(process.env.BENCH_WORKLOADS ?? 5);
 const run = promisify(execFile);
 
@@ -219,10 +222,10 @@ export async function benchWorkloads({ json = false } = {}) {
   }
 
   /**
-   * Every target once per round, in a new random order each round (a fixed seed, so runs compare): a
-   * call is a little faster or slower depending on which call came just before it (the server it
-   * shares was just used, the caches hold another process), by as much as 0.05 ms here. With a
-   * rotating order each target always followed the same one, which favoured some over others.
+   * The targets of each latency round in a new random order (a fixed seed, so runs compare). A call
+   * is faster or slower depending on what ran just before it (whether the server it shares was just
+   * used, whose code the caches hold); with a rotating order each target always followed the same
+   * one, which favoured some targets by up to 0.4 ms (docs/workloads.md#benchmarks).
    */
   function shuffler(names) {
     let seed = 0x2f6b3a1d;
@@ -244,9 +247,12 @@ export async function benchWorkloads({ json = false } = {}) {
   }
 
   /**
-   * The raw clients measured side by side: each round of the latency run calls every target once
-   * (in a random order, see shuffler), and throughput is measured in alternating short rounds, so a change in
-   * the machine's load (it is shared) weighs on every target alike and ratios stay fair.
+   * The raw clients measured side by side, so that a change in the machine's load (it is shared)
+   * weighs on every target alike and ratios stay fair: each round of the latency run calls every
+   * target BLOCK times in a row (targets in a random order, see shuffler), and throughput is
+   * measured in alternating short rounds. BLOCK is 1 by default, as a client whose calls come
+   * seconds apart (a model thinks between them) makes them: each call finds the caches holding other
+   * processes' code. BENCH_BLOCK=20 measures calls in quick succession instead.
    */
   async function measureInterleaved(clients) {
     const names = Object.keys(clients);
@@ -254,11 +260,13 @@ export async function benchWorkloads({ json = false } = {}) {
     for (let i = 0; i < Math.min(200, CALLS); i++) for (const name of names) await clients[name].call();
     const times = Object.fromEntries(names.map((n) => [n, []]));
     const order = shuffler(names);
-    for (let i = 0; i < CALLS; i++) {
+    for (let round = 0; round < Math.ceil(CALLS / BLOCK); round++) {
       for (const name of order()) {
-        const t = process.hrtime.bigint();
-        await clients[name].call();
-        times[name].push(Number(process.hrtime.bigint() - t) / 1e6);
+        for (let i = 0; i < BLOCK; i++) {
+          const t = process.hrtime.bigint();
+          await clients[name].call();
+          times[name].push(Number(process.hrtime.bigint() - t) / 1e6);
+        }
       }
     }
     const ROUNDS = 4;
@@ -328,6 +336,8 @@ export async function benchWorkloads({ json = false } = {}) {
     const floorUrl = await serverProcess(FLOOR_SERVER, STDIO_FIXTURE);
     // A reference for the remote proxy: a bare node:http proxy in front of the same server.
     const bareProxyUrl = await serverProcess(BARE_PROXY, upstreamUrl);
+    // And the least any proxy process adds: bytes copied both ways, nothing parsed.
+    const tcpRelayUrl = await serverProcess(TCP_RELAY, upstreamUrl);
     const dualUrl = urlOf(await thv('run', '--name', 'bench-dual', '--isolation', 'none', '--', process.execPath, V2_STDIO_FIXTURE));
     results.raw = await measureInterleaved({
       floor: rawHttpClient(floorUrl),
@@ -337,6 +347,7 @@ export async function benchWorkloads({ json = false } = {}) {
       httpDirect: rawHttpClient(upstreamUrl),
       remoteProxy: rawHttpClient(proxyUrl),
       bareProxy: rawHttpClient(bareProxyUrl),
+      tcpRelay: rawHttpClient(tcpRelayUrl),
       v2LegacyDirect: rawStdioClient(V2_STDIO_FIXTURE),
       v2ModernDirect: rawStdioClient(V2_STDIO_FIXTURE, { modern: true }),
       v2Legacy: rawHttpClient(dualUrl),
@@ -378,10 +389,11 @@ export async function benchWorkloads({ json = false } = {}) {
       line('  streamable HTTP direct', results.raw.httpDirect),
       line('  thv remote proxy', results.raw.remoteProxy, results.raw.httpDirect, 'direct'),
       line('  bare node:http proxy (ref.)', results.raw.bareProxy, results.raw.httpDirect, 'direct'),
+      line('  TCP relay (ref.)', results.raw.tcpRelay, results.raw.httpDirect, 'direct'),
       line('  floor: bare HTTP + stdio hop', results.raw.floor),
       `    bridge p50 / floor p50: ${(results.raw.stdioBridge.p50 / results.raw.floor.p50).toFixed(2)} (goal <= 1.25)`,
       `    bridge throughput / supergateway: x${(results.raw.stdioBridge.rps / results.raw.supergateway.rps).toFixed(2)} (goal >= 2)`,
-      `    remote proxy p50 over direct: +${f(results.raw.remoteProxy.p50 - results.raw.httpDirect.p50)} ms (goal <= 0.5 ms); a bare node:http proxy adds +${f(results.raw.bareProxy.p50 - results.raw.httpDirect.p50)} ms`,
+      `    remote proxy p50 over direct: +${f(results.raw.remoteProxy.p50 - results.raw.httpDirect.p50)} ms (goal <= 0.5 ms); a bare node:http proxy adds +${f(results.raw.bareProxy.p50 - results.raw.httpDirect.p50)} ms, a TCP relay +${f(results.raw.tcpRelay.p50 - results.raw.httpDirect.p50)} ms`,
       line('  v2 server direct, 2025-era', results.raw.v2LegacyDirect),
       line('  v2 server direct, 2026-07-28', results.raw.v2ModernDirect, results.raw.v2LegacyDirect, '2025-era'),
       line('  v2 server bridged, 2025-era', results.raw.v2Legacy, results.raw.v2LegacyDirect, 'direct'),
