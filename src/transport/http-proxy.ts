@@ -46,9 +46,9 @@ export interface HttpProxyOptions {
  * events pass through as they arrive); request bodies are buffered (MCP messages are small) so a
  * request can be replayed once after the credentials were refreshed on a 401.
  *
- * Upstream requests go through undici's dispatcher rather than `http.request`: the same keep-alive
- * HTTP/1.1, with a request written in one piece and about a fifth less work per request, which is most
- * of what a hop costs (docs/workloads.md#benchmarks).
+ * Upstream requests go through undici's pool rather than `http.request`: the same keep-alive
+ * HTTP/1.1, each request written in one piece, and about a fifth less work per request in the
+ * supervisor (docs/workloads.md#benchmarks).
  */
 export class HttpProxy implements ExchangeOwner {
   private readonly target: URL;
