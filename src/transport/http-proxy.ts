@@ -177,7 +177,7 @@ function upstreamHeaders(incoming: IncomingHttpHeaders, configured: Record<strin
     const value = incoming[name];
     if (value !== undefined && !DROPPED_REQUEST_HEADERS.has(name)) out[name] = value;
   }
-  if (configured) for (const name in configured) out[name.toLowerCase()] = configured[name]!;
-  for (const name in extra) out[name.toLowerCase()] = extra[name]!;
+  // The workload's configured headers, then its credentials, replace whatever the client sent.
+  for (const added of [configured ?? {}, extra]) for (const name in added) out[name.toLowerCase()] = added[name]!;
   return out;
 }

@@ -1,7 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runThv } from '../fixtures/cli.js';
+import { runThv, workloadUrlIn } from '../fixtures/cli.js';
 import { STDIO_FIXTURE, isAlive, pidsIn } from '../workloads/helpers.js';
 import { startTestApi, type TestApi } from './helpers.js';
 
@@ -30,7 +30,7 @@ describe('/api/v1beta/clients (the routes Studio uses)', () => {
     const pidFile = join(api.home.root, 'fixture-pids');
     const run = await runThv(['run', '--name', 'fetch', '--isolation', 'none', '-e', `FIXTURE_PID_FILE=${pidFile}`, '--', 'node', STDIO_FIXTURE], api.home, { timeoutMs: 60_000 });
     expect(run.code, run.stderr).toBe(0);
-    const url = /(http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(run.stdout)![1]!;
+    const url = workloadUrlIn(run.stdout);
 
     const created = await api.send('/api/v1beta/clients', { method: 'POST', body: { name: 'cursor' } });
     expect(created.status).toBe(200);

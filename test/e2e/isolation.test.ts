@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { makeTempHome, runThv, type TempHome } from '../fixtures/cli.js';
+import { makeTempHome, runThv, workloadUrlIn, type TempHome } from '../fixtures/cli.js';
 import { connectClient, textOf } from '../workloads/helpers.js';
 import { startPypiIndex, WHEEL } from '../isolation/pypi-index.js';
 
@@ -92,7 +92,7 @@ afterEach(() => {
 async function runProbe(name: string, extra: string[]) {
   const run = await runThv(['run', '--name', name, '--permission-profile', profileFile, ...extra, '--', 'node', PROBE], home, { env: env(), timeoutMs: 60_000 });
   expect(run.code, run.stderr).toBe(0);
-  const url = /(http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(run.stdout)![1]!;
+  const url = workloadUrlIn(run.stdout);
   const status = JSON.parse((await runThv(['status', name, '--format', 'json'], home)).stdout) as Record<string, unknown>;
   const client = await connectClient(url);
   const call = async (tool: string, args: Record<string, unknown>) => textOf(await client.callTool({ name: tool, arguments: args }));
@@ -211,7 +211,7 @@ describe.skipIf(skipReason)('a server in the sandbox (default) versus unconfined
     expect(run.code, run.stderr).toBe(0);
     const status = JSON.parse((await runThv(['status', 'fs', '--format', 'json'], home)).stdout) as Record<string, unknown>;
     expect(status.runtime).toBe('sandbox');
-    const client = await connectClient(/(http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(run.stdout)![1]!);
+    const client = await connectClient(workloadUrlIn(run.stdout));
     try {
       const tools = (await client.listTools()).tools.map((t) => t.name);
       expect(tools).toContain('read_text_file');
@@ -237,7 +237,7 @@ describe.skipIf(skipReason)('a PyPI server (uvx://) in the sandbox', () => {
       const status = JSON.parse((await runThv(['status', 'py', '--format', 'json'], home)).stdout) as Record<string, unknown>;
       expect(status.runtime).toBe('sandbox');
       expect(String(status.isolation)).toMatch(/^sandbox \(bubblewrap.*profile none/);
-      const client = await connectClient(/(http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(run.stdout)![1]!);
+      const client = await connectClient(workloadUrlIn(run.stdout));
       try {
         expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['read_file']);
         const read = async (path: string) => textOf(await client.callTool({ name: 'read_file', arguments: { path } }));
@@ -261,7 +261,7 @@ describe.skipIf(skipReason)('sandbox limits (TOOLHIVE_SANDBOX_MEMORY)', () => {
       const name = `mem-${limited ? 'limited' : 'free'}`;
       const run = await runThv(['run', '--name', name, '--', 'node', PROBE], home, { env: { ...env(), ...(limited ? { TOOLHIVE_SANDBOX_MEMORY: '128m' } : {}) }, timeoutMs: 60_000 });
       expect(run.code, run.stderr).toBe(0);
-      const client = await connectClient(/(http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(run.stdout)![1]!);
+      const client = await connectClient(workloadUrlIn(run.stdout));
       try {
         const answer = await client.callTool({ name: 'allocate', arguments: { mb: 200 } }).then(textOf, (err: Error) => `FAILED ${err.message}`);
         const log = async () => (await runThv(['logs', name], home)).stdout;

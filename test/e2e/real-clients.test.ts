@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { makeTempHome, runThv, type TempHome } from '../fixtures/cli.js';
+import { makeTempHome, runThv, type TempHome, workloadUrlIn } from '../fixtures/cli.js';
 import { STDIO_FIXTURE, isAlive, pidsIn } from '../workloads/helpers.js';
 
 /*
@@ -78,7 +78,7 @@ describe.runIf(supported)('real clients see what thv registers (Claude Code, Cod
     expect(registered.code, registered.stderr).toBe(0);
     const run = await runThv(['run', '--name', 'thv-fetch', '--isolation', 'none', '-e', `FIXTURE_PID_FILE=${pidFile}`, '--', 'node', STDIO_FIXTURE], home, { timeoutMs: 60_000 });
     expect(run.code, run.stderr).toBe(0);
-    const url = /(http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(run.stdout)![1]!;
+    const url = workloadUrlIn(run.stdout);
 
     const [claude, codex, gemini] = await Promise.all([clientSays('claude', ['mcp', 'list']), clientSays('codex', ['mcp', 'list']), clientSays('gemini', ['mcp', 'list'])]);
     expect(claude).toContain(`thv-fetch: ${url} (HTTP) - ✔ Connected`);

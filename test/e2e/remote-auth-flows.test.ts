@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
-import { makeTempHomeWithTestBrowser, plainStateFiles, runThv, type TempHome } from '../fixtures/cli.js';
+import { makeTempHomeWithTestBrowser, plainStateFiles, runThv, type TempHome, workloadUrlIn } from '../fixtures/cli.js';
 import { startTestIdp, type TestIdp, type TestIdpOptions } from '../fixtures/idp.js';
 import { startTokenFaultProxy, type TokenFaultProxy } from '../fixtures/token-fault-proxy.js';
 import { startTokenCheckingMcp, type TokenCheckingMcp } from '../fixtures/token-checking-mcp.js';
@@ -66,7 +66,7 @@ async function run(env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; 
 }
 
 function proxyUrl(output: string): string {
-  return /(http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(output)![1]!;
+  return workloadUrlIn(output);
 }
 
 async function callTool(url: string, name: string): Promise<{ status: number; body: string }> {

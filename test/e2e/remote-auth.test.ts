@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeTempHomeWithTestBrowser, plainStateFiles, runThv, spawnedChildren, type TempHome } from '../fixtures/cli.js';
+import { makeTempHomeWithTestBrowser, plainStateFiles, runThv, spawnedChildren, type TempHome, workloadUrlIn } from '../fixtures/cli.js';
 import { startTestIdp, type TestIdp } from '../fixtures/idp.js';
 import { startTokenFaultProxy, type TokenFaultProxy } from '../fixtures/token-fault-proxy.js';
 import { startTokenCheckingMcp, type TokenCheckingMcp } from '../fixtures/token-checking-mcp.js';
@@ -92,7 +92,7 @@ async function runRemote(env: NodeJS.ProcessEnv = {}, extraArgs: string[] = []):
   const { code, output } = await session.exit;
   expect(output).not.toMatch(/error/i);
   expect(code).toBe(0);
-  return /(http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(output)![1]!;
+  return workloadUrlIn(output);
 }
 
 async function call(url: string): Promise<Response> {
@@ -448,7 +448,6 @@ describe('no credential anywhere (issue 14: grep over the temp home and every ou
       outputs.push(r.stdout, r.stderr);
       return r;
     };
-    const proxyOf = (text: string) => /(http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(text)![1]!;
     try {
       const bearer = keep(await runThv(['run', plain.url, '--name', 'bearer', '--remote-auth-bearer-token', BEARER], home, { timeoutMs: 60_000 }));
       expect(bearer.code).toBe(0);
@@ -465,8 +464,8 @@ describe('no credential anywhere (issue 14: grep over the temp home and every ou
       outputs.push(login.stdout(), login.stderr());
 
       // Every workload is used, so the proxies send what they hold and log what they do.
-      for (const out of [bearer.stdout, fromStdin.stdout, onArgv.stdout]) expect((await call(proxyOf(out))).status).toBeLessThan(500);
-      expect((await call(proxyOf(login.stdout()))).status).toBe(200);
+      for (const out of [bearer.stdout, fromStdin.stdout, onArgv.stdout]) expect((await call(workloadUrlIn(out))).status).toBeLessThan(500);
+      expect((await call(workloadUrlIn(login.stdout()))).status).toBe(200);
       const sent = plain.requests.map((r) => `${String(r.headers.authorization)} ${String(r.headers['x-api-key'])}`).join('\n');
       for (const value of [BEARER, HEADER_FROM_STDIN, HEADER_ON_ARGV]) expect(sent).toContain(value);
       expect(acceptedTokens.size).toBeGreaterThan(0);

@@ -2,7 +2,7 @@ import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { makeTempHome, runThv, type TempHome } from '../fixtures/cli.js';
+import { makeTempHome, runThv, type TempHome, workloadUrlIn } from '../fixtures/cli.js';
 import { listen } from '../../src/transport/listen.js';
 
 /** A remote MCP server over HTTPS whose certificate nothing trusts unless a test says so (test/fixtures/tls). */
@@ -31,8 +31,7 @@ async function proxied(env: NodeJS.ProcessEnv): Promise<Response> {
   homes.push(home);
   const run = await runThv(['run', remoteUrl, '--name', 'tls'], home);
   expect(run.code, run.stderr).toBe(0);
-  const url = /(http:\/\/127\.0\.0\.1:\d+\/\S*)/.exec(run.stdout)![1]!;
-  return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: '{"jsonrpc":"2.0","id":1,"method":"ping"}' });
+  return fetch(workloadUrlIn(run.stdout), { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: '{"jsonrpc":"2.0","id":1,"method":"ping"}' });
 }
 
 describe('a remote MCP server over HTTPS', () => {

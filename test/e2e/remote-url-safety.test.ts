@@ -1,7 +1,7 @@
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { makeTempHome, runThv, type TempHome } from '../fixtures/cli.js';
+import { makeTempHome, runThv, type TempHome, workloadUrlIn } from '../fixtures/cli.js';
 import { startMcpHttpServer, type McpHttpFixture } from '../fixtures/mcp-http-server.mjs';
 
 /** Issue 14: credentials in URLs and credentials over plain http are refused before anything is stored. */
@@ -85,7 +85,7 @@ describe('credentials from a file or stdin (issue 14: nothing on argv)', () => {
     const res = await runThv(['run', remote.url, '--name', 'filed', ...args], home, { ...(input !== undefined ? { input } : {}), timeoutMs: 60_000 });
     expect(res.stderr).not.toMatch(/Warning: the value/);
     expect(res.code).toBe(0);
-    const proxy = /(http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(res.stdout)![1]!;
+    const proxy = workloadUrlIn(res.stdout);
     return { stderr: res.stderr, headers: await oneRequest(proxy), proxy };
   }
 
